@@ -1,0 +1,1 @@
+"""receiver: answer SoftwareOne Marketplace Platform webhook calls."""
