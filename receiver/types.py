@@ -1,0 +1,157 @@
+"""Webhook types and object types: open string enums that accept both casings.
+
+The platform spells types in PascalCase on the wire (``ValidatePurchaseOrderDraft``) while its
+public docs use lowerCamelCase (``validatePurchaseOrderDraft``); we accept both and always emit
+PascalCase. Unknown values are kept as they are, so a new platform type never breaks a parse.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from typing import Final
+
+
+class WebhookType(str):
+    """A webhook type name, normalized to PascalCase.
+
+    >>> WebhookType("validatePurchaseOrderDraft")
+    'ValidatePurchaseOrderDraft'
+    >>> WebhookType("validatePurchaseOrderDraft").object_type
+    'Order'
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, value: str) -> WebhookType:
+        return super().__new__(cls, pascal_case(value))
+
+    @property
+    def known(self) -> bool:
+        return self in OBJECT_TYPE_BY_WEBHOOK_TYPE
+
+    @property
+    def object_type(self) -> ObjectType | None:
+        """The kind of object the platform sends for this type, or None when unknown."""
+        return OBJECT_TYPE_BY_WEBHOOK_TYPE.get(self)
+
+    @property
+    def snake_name(self) -> str:
+        """The name of the decorator for this type (``validate_purchase_order_draft``)."""
+        out: list[str] = []
+        for index, char in enumerate(self):
+            if char.isupper() and index:
+                out.append("_")
+            out.append(char.lower())
+        return "".join(out)
+
+
+class ObjectType(str):
+    """The object kind a webhook carries: ``Order``, ``Account``, ``Request``, ``Enrollment``,
+    ``Answer``. Lowercase input (``order``, seen in the public docs) is normalized."""
+
+    __slots__ = ()
+
+    def __new__(cls, value: str) -> ObjectType:
+        return super().__new__(cls, pascal_case(value))
+
+
+def pascal_case(value: str) -> str:
+    """``validateX`` -> ``ValidateX``; anything else unchanged."""
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, got {type(value).__name__}")
+    return value[:1].upper() + value[1:]
+
+
+ORDER: Final = ObjectType("Order")
+ACCOUNT: Final = ObjectType("Account")
+REQUEST: Final = ObjectType("Request")
+ENROLLMENT: Final = ObjectType("Enrollment")
+ANSWER: Final = ObjectType("Answer")
+
+VALIDATE_PURCHASE_ORDER_DRAFT: Final = WebhookType("ValidatePurchaseOrderDraft")
+VALIDATE_PURCHASE_ORDER_QUERYING: Final = WebhookType("ValidatePurchaseOrderQuerying")
+VALIDATE_CHANGE_ORDER_DRAFT: Final = WebhookType("ValidateChangeOrderDraft")
+VALIDATE_TERMINATE_ORDER: Final = WebhookType("ValidateTerminateOrder")
+VALIDATE_CONFIGURATION_ORDER_DRAFT: Final = WebhookType("ValidateConfigurationOrderDraft")
+SELECT_ORDER_LINES: Final = WebhookType("SelectOrderLines")
+VALIDATE_REQUEST: Final = WebhookType("ValidateRequest")
+VALIDATE_ACCOUNT: Final = WebhookType("ValidateAccount")
+VALIDATE_ENROLLMENT_DRAFT: Final = WebhookType("ValidateEnrollmentDraft")
+VALIDATE_ENROLLMENT_QUERYING: Final = WebhookType("ValidateEnrollmentQuerying")
+VALIDATE_RE_ENROLLMENT: Final = WebhookType("ValidateReEnrollment")
+VALIDATE_RE_ENROLLMENT_QUERYING: Final = WebhookType("ValidateReEnrollmentQuerying")
+VALIDATE_ANSWER: Final = WebhookType("ValidateAnswer")
+
+# Contract sections 4.4 and 5 (and 2.8/2.9 for the two types the canon calls unreachable).
+OBJECT_TYPE_BY_WEBHOOK_TYPE: Final[dict[str, ObjectType]] = {
+    VALIDATE_PURCHASE_ORDER_DRAFT: ORDER,
+    VALIDATE_PURCHASE_ORDER_QUERYING: ORDER,
+    VALIDATE_CHANGE_ORDER_DRAFT: ORDER,
+    VALIDATE_TERMINATE_ORDER: ORDER,
+    VALIDATE_CONFIGURATION_ORDER_DRAFT: ORDER,
+    SELECT_ORDER_LINES: ORDER,
+    VALIDATE_REQUEST: REQUEST,
+    VALIDATE_ACCOUNT: ACCOUNT,
+    VALIDATE_ENROLLMENT_DRAFT: ENROLLMENT,
+    VALIDATE_ENROLLMENT_QUERYING: ENROLLMENT,
+    VALIDATE_RE_ENROLLMENT: ENROLLMENT,
+    VALIDATE_RE_ENROLLMENT_QUERYING: ENROLLMENT,
+    VALIDATE_ANSWER: ANSWER,
+}
+
+KNOWN_WEBHOOK_TYPES: Final[tuple[WebhookType, ...]] = tuple(
+    WebhookType(name) for name in OBJECT_TYPE_BY_WEBHOOK_TYPE
+)
+
+# The criteria key every webhook of a family must carry (contract 4.2, C-WBH BR-005a).
+ANCHOR_KEY_BY_OBJECT_TYPE: Final[dict[str, str]] = {
+    ORDER: "product.id",
+    ENROLLMENT: "program.id",
+    ANSWER: "form.id",
+    ACCOUNT: "product.id",
+    REQUEST: "product.id",
+}
+
+# (order type, order status) -> webhook type, for inferring the type of a call from its body.
+ORDER_WEBHOOK_TYPE_BY_TYPE_STATUS: Final[dict[tuple[str, str], WebhookType]] = {
+    ("Purchase", "Draft"): VALIDATE_PURCHASE_ORDER_DRAFT,
+    ("Purchase", "Querying"): VALIDATE_PURCHASE_ORDER_QUERYING,
+    ("Change", "Draft"): VALIDATE_CHANGE_ORDER_DRAFT,
+    ("Termination", "Draft"): VALIDATE_TERMINATE_ORDER,
+    ("Configuration", "Draft"): VALIDATE_CONFIGURATION_ORDER_DRAFT,
+}
+
+# Object id prefixes (contract 2.4, 2.8, 2.9, 2.11).
+OBJECT_TYPE_BY_ID_PREFIX: Final[dict[str, ObjectType]] = {
+    "ORD-": ORDER,
+    "ACC-": ACCOUNT,
+    "REQ-": REQUEST,
+    "ENR-": ENROLLMENT,
+}
+
+
+def parse_known_webhook_type(value: str) -> WebhookType:
+    """Normalize ``value`` and insist it is a type we know; the error suggests close matches.
+
+    >>> parse_known_webhook_type("validateChangeOrderDraft")
+    'ValidateChangeOrderDraft'
+    """
+    from receiver.errors import UnknownWebhookTypeError
+
+    webhook_type = WebhookType(value)
+    if not webhook_type.known:
+        raise UnknownWebhookTypeError(value, suggestions(value, KNOWN_WEBHOOK_TYPES))
+    return webhook_type
+
+
+def suggestions(value: str, choices: Iterable[str]) -> list[str]:
+    """Close matches for ``value`` among ``choices``, case-insensitively."""
+    by_lower = {choice.lower(): choice for choice in choices}
+    matches = difflib.get_close_matches(value.lower(), list(by_lower), n=3, cutoff=0.6)
+    return [by_lower[match] for match in matches]
+
+
+def object_type_for_id(object_id: str) -> ObjectType | None:
+    """The object kind an id prefix says (``ORD-...`` -> Order), or None."""
+    return OBJECT_TYPE_BY_ID_PREFIX.get(object_id[:4].upper())
