@@ -1,0 +1,307 @@
+"""HS256 tokens, the way the platform makes them: sign, parse once, verify.
+
+Why not PyJWT on the hot path: vendors today decode every token twice (once unverified to find
+``webhook_id``, once to verify), about 80 us a call. Here the token is parsed once, the signature
+is checked with ``cryptography``'s HMAC (constant time), then the claims. The acceptance rules
+mirror PyJWT 2.x with ``algorithms=["HS256"]`` exactly (tests/test_tokens.py proves it
+differentially); on top of them we add two rules of our own: a maximum token length and a maximum
+token age (``iat``).
+
+    >>> token = sign(b"s3cret-s3cret-s3cret-s3cret-0001", {"webhook_id": "WBH-1", "exp": 4102444800})
+    >>> parsed = parse(token)
+    >>> parsed.webhook_id
+    'WBH-1'
+    >>> verify_signature(parsed, [b"s3cret-s3cret-s3cret-s3cret-0001"])
+    True
+"""
+
+from __future__ import annotations
+
+import binascii
+import functools
+import json
+import re
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, hmac
+
+from receiver.errors import TokenError
+
+ALGORITHM: Final = "HS256"
+PLATFORM_ISSUER: Final = "mpt"
+PLATFORM_TOKEN_TTL: Final = 300
+# A platform token is about 250 bytes; anything far larger is refused before any decoding.
+MAX_TOKEN_LENGTH: Final = 4096
+
+_BASE64URL: Final = re.compile(rb"[A-Za-z0-9_-]*")
+_SUPPORTED_CRIT: Final = frozenset({"b64"})
+_TO_STANDARD: Final = bytes.maketrans(b"-_", b"+/")
+_TO_URLSAFE: Final = bytes.maketrans(b"+/", b"-_")
+
+# Stable reason codes (the ``id`` of a 401 body) and their messages. Messages never quote the token.
+MISSING = "missing_token"
+MALFORMED = "malformed_token"
+ALGORITHM_NOT_ALLOWED = "algorithm_not_allowed"
+BAD_SIGNATURE = "bad_signature"
+MISSING_CLAIM = "missing_claim"
+INVALID_CLAIM = "invalid_claim"
+EXPIRED = "expired"
+NOT_YET_VALID = "not_yet_valid"
+TOO_OLD = "too_old"
+WRONG_ISSUER = "wrong_issuer"
+WRONG_AUDIENCE = "wrong_audience"
+UNKNOWN_WEBHOOK = "unknown_webhook"
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyOptions:
+    """How claims are checked. ``issuer``/``audience`` are checked only when set (the platform's
+    real ``aud`` is unknown, contract 1.3); ``max_age`` bounds ``now - iat``."""
+
+    leeway: float = 30.0
+    max_age: float | None = 330.0
+    issuer: str | None = None
+    audience: str | Sequence[str] | None = None
+    required: tuple[str, ...] = ("exp", "webhook_id")
+
+
+@dataclass(frozen=True, slots=True)
+class UnverifiedToken:
+    """A token split and decoded once. Nothing in it is trusted until verified. ``header`` is
+    shared between tokens with the same header bytes: read it, do not change it."""
+
+    header: Mapping[str, Any]
+    claims: dict[str, Any]
+    signing_input: bytes
+    signature: bytes = field(repr=False)
+
+    @property
+    def webhook_id(self) -> str | None:
+        """The ``webhook_id`` claim when it is a non-empty string, else None."""
+        value = self.claims.get("webhook_id")
+        return value if isinstance(value, str) and value else None
+
+
+def _b64url_decode(segment: bytes, name: str) -> bytes:
+    # PyJWT's rule: optional '=' padding (at most 2, whole quantum), alphabet only, canonical.
+    stripped = segment.rstrip(b"=")
+    padding = len(segment) - len(stripped)
+    if padding > 2 or (padding and len(segment) % 4):
+        raise TokenError(MALFORMED, f"Malformed token: bad padding in the {name} segment.")
+    if len(stripped) % 4 == 1 or not _BASE64URL.fullmatch(stripped):
+        raise TokenError(MALFORMED, f"Malformed token: the {name} segment is not base64url.")
+    try:
+        decoded = binascii.a2b_base64(
+            stripped.translate(_TO_STANDARD) + b"=" * (-len(stripped) % 4)
+        )
+    except binascii.Error:  # pragma: no cover - excluded by the checks above
+        raise TokenError(MALFORMED, f"Malformed token: bad {name} segment.") from None
+    if _b64url_encode(decoded) != stripped:
+        raise TokenError(MALFORMED, f"Malformed token: non-canonical {name} segment.")
+    return decoded
+
+
+def _b64url_encode(data: bytes) -> bytes:
+    return binascii.b2a_base64(data, newline=False).rstrip(b"=").translate(_TO_URLSAFE)
+
+
+def _json_object(data: bytes, name: str) -> dict[str, Any]:
+    try:
+        value = json.loads(data)
+    except (ValueError, RecursionError):
+        raise TokenError(MALFORMED, f"Malformed token: the {name} is not JSON.") from None
+    if not isinstance(value, dict):
+        raise TokenError(MALFORMED, f"Malformed token: the {name} is not a JSON object.")
+    return value
+
+
+def _check_header(header: dict[str, Any]) -> None:
+    if "kid" in header and not isinstance(header["kid"], str):
+        raise TokenError(MALFORMED, "Malformed token: 'kid' must be a string.")
+    if "crit" in header:
+        crit = header["crit"]
+        if not isinstance(crit, list) or not crit:
+            raise TokenError(MALFORMED, "Malformed token: 'crit' must be a non-empty list.")
+        for extension in crit:
+            if not isinstance(extension, str) or extension not in _SUPPORTED_CRIT:
+                raise TokenError(MALFORMED, "Malformed token: unsupported critical extension.")
+            if extension not in header:
+                raise TokenError(MALFORMED, "Malformed token: a critical extension is missing.")
+    if header.get("b64", True) is False:
+        # A detached payload: the platform never sends one, so there is nothing to verify.
+        raise TokenError(MALFORMED, "Malformed token: detached payloads are not accepted.")
+    if header.get("alg") != ALGORITHM:
+        raise TokenError(
+            ALGORITHM_NOT_ALLOWED, f"Token algorithm not allowed: only {ALGORITHM} is accepted."
+        )
+
+
+@functools.lru_cache(maxsize=64)
+def _checked_header(segment: bytes) -> dict[str, Any]:
+    # Every platform token carries the same header bytes: decode and check them once.
+    header = _json_object(_b64url_decode(segment, "header"), "header")
+    _check_header(header)
+    return header
+
+
+def parse(token: str | bytes) -> UnverifiedToken:
+    """Split and decode ``token`` once; raise :class:`TokenError` if it is not a usable HS256 JWT."""
+    raw = token.encode("utf-8", "replace") if isinstance(token, str) else token
+    if not raw:
+        raise TokenError(MISSING, "Missing bearer token.")
+    if len(raw) > MAX_TOKEN_LENGTH:
+        raise TokenError(MALFORMED, f"Malformed token: longer than {MAX_TOKEN_LENGTH} bytes.")
+    segments = raw.split(b".")
+    if len(segments) != 3:
+        raise TokenError(MALFORMED, "Malformed token: a JWT has three dot-separated segments.")
+    header_segment, payload_segment, signature_segment = segments
+    header = _checked_header(header_segment)
+    claims = _json_object(_b64url_decode(payload_segment, "payload"), "payload")
+    signature = _b64url_decode(signature_segment, "signature")
+    signing_input = raw[: len(header_segment) + 1 + len(payload_segment)]
+    return UnverifiedToken(header, claims, signing_input, signature)
+
+
+@functools.lru_cache(maxsize=1024)
+def _hmac_for(secret: bytes) -> hmac.HMAC:
+    # Keyed once per secret; each check works on a copy. Only configured secrets reach here.
+    return hmac.HMAC(secret, hashes.SHA256())
+
+
+def verify_signature(token: UnverifiedToken, secrets: Iterable[bytes]) -> bool:
+    """True when one of ``secrets`` made the signature. Every secret is tried (constant time each),
+    so the time taken does not tell which one matched."""
+    matched = False
+    for secret in secrets:
+        mac = _hmac_for(secret).copy()
+        mac.update(token.signing_input)
+        try:
+            mac.verify(token.signature)
+        except InvalidSignature:
+            continue
+        matched = True
+    return matched
+
+
+def _int_claim(claims: Mapping[str, Any], name: str) -> int:
+    # int() like PyJWT: floats are truncated, numeric strings accepted.
+    try:
+        return int(claims[name])
+    except (ValueError, TypeError, OverflowError):
+        raise TokenError(INVALID_CLAIM, f"Invalid token: '{name}' must be an integer.") from None
+
+
+def check_claims(
+    claims: Mapping[str, Any], options: VerifyOptions, *, now: float | None = None
+) -> None:
+    """Check the verified claims; raise :class:`TokenError` naming the first problem."""
+    current = time.time() if now is None else now
+    leeway = options.leeway
+    for name in options.required:
+        if claims.get(name) is None:
+            raise TokenError(MISSING_CLAIM, f"Invalid token: the '{name}' claim is required.")
+    if "iat" in claims:
+        iat = _int_claim(claims, "iat")
+        if iat > current + leeway:
+            raise TokenError(NOT_YET_VALID, "Token not yet valid: 'iat' is in the future.")
+        if options.max_age is not None and iat < current - options.max_age - leeway:
+            raise TokenError(TOO_OLD, f"Token too old: issued more than {options.max_age:g} s ago.")
+    if "nbf" in claims and _int_claim(claims, "nbf") > current + leeway:
+        raise TokenError(NOT_YET_VALID, "Token not yet valid: 'nbf' is in the future.")
+    if "exp" in claims and _int_claim(claims, "exp") <= current - leeway:
+        raise TokenError(EXPIRED, "Token expired.")
+    if options.issuer is not None:
+        _check_issuer(claims, options.issuer)
+    if options.audience is not None:
+        _check_audience(claims, options.audience)
+    if "sub" in claims and not isinstance(claims["sub"], str):
+        raise TokenError(INVALID_CLAIM, "Invalid token: 'sub' must be a string.")
+    if "jti" in claims and not isinstance(claims["jti"], str):
+        raise TokenError(INVALID_CLAIM, "Invalid token: 'jti' must be a string.")
+
+
+def _check_issuer(claims: Mapping[str, Any], issuer: str) -> None:
+    if "iss" not in claims:
+        raise TokenError(MISSING_CLAIM, "Invalid token: the 'iss' claim is required.")
+    if claims["iss"] != issuer:
+        raise TokenError(WRONG_ISSUER, "Invalid token: wrong issuer.")
+
+
+def _check_audience(claims: Mapping[str, Any], audience: str | Sequence[str]) -> None:
+    value = claims.get("aud")
+    if not value:
+        raise TokenError(MISSING_CLAIM, "Invalid token: the 'aud' claim is required.")
+    values = [value] if isinstance(value, str) else value
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise TokenError(WRONG_AUDIENCE, "Invalid token: malformed audience.")
+    accepted = [audience] if isinstance(audience, str) else list(audience)
+    if not any(a in values for a in accepted):
+        raise TokenError(WRONG_AUDIENCE, "Invalid token: wrong audience.")
+
+
+def verify(
+    token: str | bytes,
+    secrets: Iterable[bytes],
+    options: VerifyOptions | None = None,
+    *,
+    now: float | None = None,
+) -> dict[str, Any]:
+    """Parse, check the signature against ``secrets``, check the claims; return the claims.
+
+    >>> secret = b"s3cret-s3cret-s3cret-s3cret-0001"
+    >>> verify(sign(secret, platform_claims("WBH-1", now=1000)), [secret], now=1010)["iss"]
+    'mpt'
+    """
+    parsed = parse(token)
+    if not verify_signature(parsed, secrets):
+        raise TokenError(BAD_SIGNATURE, "Invalid token: bad signature.")
+    check_claims(parsed.claims, options or VerifyOptions(), now=now)
+    return parsed.claims
+
+
+def sign(
+    secret: str | bytes, claims: Mapping[str, Any], *, headers: Mapping[str, Any] | None = None
+) -> str:
+    """An HS256 JWT over ``claims``, byte-for-byte what ``jwt.encode(claims, secret, "HS256")``
+    makes. ``headers`` adds or overrides header fields (for negative tests)."""
+    key = secret.encode("utf-8") if isinstance(secret, str) else secret
+    header: dict[str, Any] = {"alg": ALGORITHM, "typ": "JWT"}
+    if headers:
+        header.update(headers)
+    header_json = json.dumps(header, separators=(",", ":"), sort_keys=True).encode()
+    payload_json = json.dumps(dict(claims), separators=(",", ":")).encode()
+    signing_input = _b64url_encode(header_json) + b"." + _b64url_encode(payload_json)
+    mac = hmac.HMAC(key, hashes.SHA256())
+    mac.update(signing_input)
+    return (signing_input + b"." + _b64url_encode(mac.finalize())).decode("ascii")
+
+
+def platform_claims(
+    webhook_id: str,
+    *,
+    ttl: float = PLATFORM_TOKEN_TTL,
+    now: float | None = None,
+    issuer: str | None = PLATFORM_ISSUER,
+    audience: str | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """The claims the platform puts in a webhook token (contract 1.3): ``iss``, ``aud`` (when
+    given), ``iat`` = ``nbf`` = now, ``exp`` = now + ttl, ``webhook_id``; ``extra`` adds or
+    overrides claims (a value of None removes one)."""
+    issued = int(time.time() if now is None else now)
+    claims: dict[str, Any] = {}
+    if issuer is not None:
+        claims["iss"] = issuer
+    if audience is not None:
+        claims["aud"] = audience
+    claims.update(iat=issued, nbf=issued, exp=issued + int(ttl), webhook_id=webhook_id)
+    for name, value in extra.items():
+        if value is None:
+            claims.pop(name, None)
+        else:
+            claims[name] = value
+    return claims
