@@ -11,7 +11,8 @@
     ├── SecretLookupError           a secret resolver failed (the call is refused with 401)
     ├── RequestError                a call's HTTP request is unusable (400/405/413/415)
     ├── AnswerError                 the handler's answer cannot be sent to the platform
-    └── ModelError                  a handler used a model helper wrongly
+    └── ModelError                  a model got something it cannot hold
+        ├── InvalidObjectError          from_json/from_dict: not JSON, not an object, no string id
         ├── MessageTooLongError         an error message over the platform's 4000 characters
         ├── ParameterNotFoundError      order.parameter("x") where no parameter is "x"
         └── LineNotFoundError           order.line("ALI-...") where no line has that id
@@ -115,7 +116,20 @@ class AnswerError(ReceiverError):
 
 
 class ModelError(ReceiverError):
-    """A model helper was used in a way that cannot work."""
+    """A model helper was used in a way that cannot work, or a body is not the object it claims."""
+
+
+class InvalidObjectError(ModelError, ValueError):
+    """``Model.from_json``/``from_dict`` got something that is not such an object: invalid JSON,
+    a JSON value that is not an object, or an object without a string ``id``."""
+
+    def __init__(self, kind: str, problem: str) -> None:
+        self.kind = kind
+        self.problem = problem
+        super().__init__(
+            f"The body is not a valid {kind} ({problem}). The platform sends the object itself"
+            " as a JSON object with a string id; check what was posted."
+        )
 
 
 class MessageTooLongError(ModelError, ValueError):
