@@ -7,11 +7,12 @@ mirror PyJWT 2.x with ``algorithms=["HS256"]`` exactly (tests/test_tokens.py pro
 differentially); on top of them we add two rules of our own: a maximum token length and a maximum
 token age (``iat``).
 
-    >>> token = sign(b"s3cret-s3cret-s3cret-s3cret-0001", {"webhook_id": "WBH-1", "exp": 4102444800})
+    >>> secret = b"s3cret-s3cret-s3cret-s3cret-0001"
+    >>> token = sign(secret, {"webhook_id": "WBH-1", "exp": 4102444800})
     >>> parsed = parse(token)
     >>> parsed.webhook_id
     'WBH-1'
-    >>> verify_signature(parsed, [b"s3cret-s3cret-s3cret-s3cret-0001"])
+    >>> verify_signature(parsed, [secret])
     True
 """
 
@@ -149,7 +150,8 @@ def _checked_header(segment: bytes) -> dict[str, Any]:
 
 
 def parse(token: str | bytes) -> UnverifiedToken:
-    """Split and decode ``token`` once; raise :class:`TokenError` if it is not a usable HS256 JWT."""
+    """Split and decode ``token`` once; raise :class:`TokenError` unless it is a usable HS256
+    JWT."""
     raw = token.encode("utf-8", "replace") if isinstance(token, str) else token
     if not raw:
         raise TokenError(MISSING, "Missing bearer token.")

@@ -1,0 +1,92 @@
+"""Raw ASGI plumbing for the hot path: route path, headers, bounded body reads, JSON answers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from receiver.errors import RequestError
+
+Scope = dict[str, Any]
+Message = dict[str, Any]
+
+JSON_CONTENT_TYPES = ("application/json", "text/json")
+
+
+def route_path(scope: Scope) -> str:
+    """The path relative to where the app is mounted (Starlette/FastAPI ``Mount`` set root_path)."""
+    path: str = scope.get("path", "/")
+    root: str = scope.get("root_path", "")
+    if root and path.startswith(root) and (len(path) == len(root) or path[len(root)] == "/"):
+        path = path[len(root) :]
+    return path or "/"
+
+
+def header(scope: Scope, name: bytes) -> bytes | None:
+    """The first value of header ``name`` (lowercase bytes), or None."""
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return bytes(value)
+    return None
+
+
+def is_json_content_type(value: bytes | None) -> bool:
+    """JSON media types as the platform's API accepts them: application/json, text/json,
+    application/*+json. A missing header is tolerated (curl users forget it)."""
+    if value is None:
+        return True
+    media = value.split(b";", 1)[0].strip().lower().decode("latin-1")
+    return media in JSON_CONTENT_TYPES or (
+        media.startswith("application/") and media.endswith("+json")
+    )
+
+
+async def read_body(scope: Scope, receive: Any, limit: int) -> bytes:
+    """The request body, refused with 413 as soon as it passes ``limit`` bytes (never buffered
+    past it)."""
+    declared = header(scope, b"content-length")
+    if declared is not None:
+        try:
+            size = int(declared)
+        except ValueError:
+            raise RequestError(400, "bad_request", "Content-Length is not a number.") from None
+        if size > limit:
+            raise too_large(limit)
+    chunks: list[bytes] = []
+    received = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise RequestError(400, "client_disconnected", "The client went away mid-request.")
+        chunk = message.get("body", b"")
+        if chunk:
+            received += len(chunk)
+            if received > limit:
+                raise too_large(limit)
+            chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def too_large(limit: int) -> RequestError:
+    return RequestError(
+        413,
+        "body_too_large",
+        f"Request body larger than {limit} bytes. Raise Receiver(max_body_size=...) if real"
+        " payloads are this large.",
+    )
+
+
+async def send_json(
+    send: Any,
+    status: int,
+    body: bytes,
+    extra_headers: Iterable[tuple[bytes, bytes]] = (),
+) -> None:
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        *extra_headers,
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

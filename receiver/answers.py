@@ -1,0 +1,110 @@
+"""The body in, the answer out: parse the call's JSON, check and serialize what the handler
+returned, and build the answers of the failure policy.
+
+The platform applies a 200 answer to the real object and retries an unparseable 2xx, so an answer
+is only sent when it is a JSON object with the request's ``id`` (contract 3.1, 3.4).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pydantic_core
+
+from receiver.errors import AnswerError, RequestError
+from receiver.models import ObjectModel
+
+
+def parse_object(body: bytes) -> dict[str, Any]:
+    """The call's body as a dict with a string ``id``; 400 otherwise. The parser bounds nesting
+    depth (pydantic-core's JSON parser refuses documents nested deeper than 200 levels)."""
+    if not body:
+        raise RequestError(400, "empty_body", "The request body is empty; send the object as JSON.")
+    try:
+        data = pydantic_core.from_json(body)
+    except ValueError as exc:
+        raise RequestError(400, "invalid_json", f"The body is not valid JSON: {exc}.") from None
+    if not isinstance(data, dict):
+        raise RequestError(
+            400, "not_an_object", f"The body must be a JSON object, not {_json_kind(data)}."
+        )
+    object_id = data.get("id")
+    if not isinstance(object_id, str) or not object_id:
+        raise RequestError(400, "missing_id", "The object in the body has no string 'id'.")
+    return data
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, str):
+        return "a string"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    return "a number"
+
+
+def clear_dict_errors(data: dict[str, Any]) -> None:
+    """``error`` and every ordering parameter's ``error`` set to null where present (both
+    reference vendors do this before validating, contract 3.2)."""
+    if "error" in data:
+        data["error"] = None
+    parameters = data.get("parameters")
+    if isinstance(parameters, dict):
+        ordering = parameters.get("ordering")
+        if isinstance(ordering, list):
+            for parameter in ordering:
+                if isinstance(parameter, dict) and "error" in parameter:
+                    parameter["error"] = None
+
+
+def dict_has_error(data: Mapping[str, Any]) -> bool:
+    """True when the answer refuses something: an order-level or a parameter-level error."""
+    if data.get("error"):
+        return True
+    parameters = data.get("parameters")
+    if isinstance(parameters, dict):
+        for phase in parameters.values():
+            if isinstance(phase, list) and any(
+                isinstance(p, dict) and p.get("error") for p in phase
+            ):
+                return True
+    return False
+
+
+def serialize_answer(result: Any, received: Any, request_id: str) -> tuple[bytes, bool]:
+    """The answer's JSON bytes and whether it refuses something.
+
+    ``result`` is what the handler returned: None (send ``received`` as mutated), the model, or
+    a dict. Raises :class:`AnswerError` when it cannot go to the platform."""
+    answer = received if result is None else result
+    if isinstance(answer, dict):
+        answer_id = answer.get("id")
+        try:
+            payload = pydantic_core.to_json(answer, inf_nan_mode="null")
+        except pydantic_core.PydanticSerializationError as exc:
+            raise AnswerError(f"The handler's answer cannot be written as JSON: {exc}") from None
+        refused = dict_has_error(answer)
+    elif isinstance(answer, ObjectModel):
+        answer_id = answer.id
+        payload = answer.to_json()
+        refused = answer.has_errors
+    else:
+        raise AnswerError(
+            f"The handler returned {type(answer).__name__}; return the object it was given,"
+            " a dict, or None (to send the object as changed in place)."
+        )
+    if answer_id != request_id:
+        raise AnswerError(
+            f"The handler's answer has id {answer_id!r}, the call was for {request_id!r};"
+            " the platform applies the answer to the object it sent, so keep its id."
+        )
+    return payload, refused
+
+
+def error_body(error_id: str, message: str) -> bytes:
+    """The ``{"id", "message"}`` body of every non-200 answer."""
+    return pydantic_core.to_json({"id": error_id, "message": message})

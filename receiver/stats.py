@@ -1,0 +1,134 @@
+"""Per-webhook statistics and call records, in the shapes of the platform's Webhook object.
+
+The platform keeps, per webhook, ``statistics {total, successes, failures,
+failuresSinceLastSuccess}`` and three call objects (``lastCall``, ``lastSuccess``,
+``lastFailure``). The receiver keeps the same numbers from its own side, so a vendor can compare
+them with what the platform shows. Only webhooks with a configured secret get an entry: forged
+``webhook_id`` claims cannot grow the table.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http import HTTPStatus
+from typing import Any
+
+from receiver.models.webhook import http_status_name
+
+# A call record keeps the start of the answer for debugging, never the whole order.
+RESPONSE_EXCERPT = 1024
+DEFAULT_MAX_WEBHOOKS = 10_000
+
+
+def iso_now() -> str:
+    """UTC now as the platform writes date-times (``2026-05-12T11:11:11.123Z``)."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def call_record(
+    *,
+    status: int,
+    call_time: str,
+    response_time: str,
+    error: str | None,
+    response: bytes,
+    headers: str,
+    webhook_type: str | None,
+    object_id: str | None,
+    outcome: str,
+) -> dict[str, Any]:
+    """A call object in the seed's field names, plus the type, object id and outcome."""
+    try:
+        reason = HTTPStatus(status).phrase
+    except ValueError:
+        reason = ""
+    return {
+        "success": 200 <= status < 300,
+        "callTime": call_time,
+        "responseTime": response_time,
+        "httpStatusCode": http_status_name(status),
+        "reasonPhrase": reason,
+        "headers": headers,
+        "response": response[:RESPONSE_EXCERPT].decode("utf-8", "replace"),
+        "error": error,
+        "webhookType": webhook_type,
+        "objectId": object_id,
+        "outcome": outcome,
+    }
+
+
+@dataclass(slots=True)
+class WebhookStats:
+    """What the receiver saw of one webhook."""
+
+    webhook_id: str
+    webhook_type: str | None = None
+    total: int = 0
+    successes: int = 0
+    failures: int = 0
+    failures_since_last_success: int = 0
+    last_call: dict[str, Any] | None = None
+    last_success: dict[str, Any] | None = None
+    last_failure: dict[str, Any] | None = None
+    updated: float = field(default_factory=time.monotonic)
+
+    def record(self, call: dict[str, Any]) -> None:
+        self.total += 1
+        if call["success"]:
+            self.successes += 1
+            self.failures_since_last_success = 0
+            self.last_success = call
+        else:
+            self.failures += 1
+            self.failures_since_last_success += 1
+            self.last_failure = call
+        self.last_call = call
+        if call.get("webhookType"):
+            self.webhook_type = call["webhookType"]
+        self.updated = time.monotonic()
+
+    def to_wire(self) -> dict[str, Any]:
+        """The Webhook-shaped view: ``id``, ``type``, ``statistics`` and the call objects."""
+        wire: dict[str, Any] = {"id": self.webhook_id}
+        if self.webhook_type:
+            wire["type"] = self.webhook_type
+        wire["statistics"] = {
+            "total": self.total,
+            "successes": self.successes,
+            "failures": self.failures,
+            "failuresSinceLastSuccess": self.failures_since_last_success,
+        }
+        for name, call in (
+            ("lastCall", self.last_call),
+            ("lastSuccess", self.last_success),
+            ("lastFailure", self.last_failure),
+        ):
+            if call is not None:
+                wire[name] = call
+        return wire
+
+
+class Statistics:
+    """In-memory statistics for one process. Bounded: past ``max_webhooks`` entries the least
+    recently updated one is dropped (only configured webhooks reach here, so this is a guard)."""
+
+    def __init__(self, max_webhooks: int = DEFAULT_MAX_WEBHOOKS) -> None:
+        self._by_id: dict[str, WebhookStats] = {}
+        self._max = max_webhooks
+
+    def record(self, webhook_id: str, call: dict[str, Any]) -> None:
+        entry = self._by_id.get(webhook_id)
+        if entry is None:
+            if len(self._by_id) >= self._max:
+                oldest = min(self._by_id.values(), key=lambda stats: stats.updated)
+                del self._by_id[oldest.webhook_id]
+            entry = self._by_id[webhook_id] = WebhookStats(webhook_id)
+        entry.record(call)
+
+    def get(self, webhook_id: str) -> WebhookStats | None:
+        return self._by_id.get(webhook_id)
+
+    def all(self) -> list[WebhookStats]:
+        return sorted(self._by_id.values(), key=lambda stats: stats.webhook_id)
