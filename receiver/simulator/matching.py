@@ -1,0 +1,150 @@
+"""Which webhook an object triggers: the platform calls only the first enabled webhook whose
+type fits the object and whose criteria all match it (C-WBH BR-006, C-VAL BR-002).
+
+Types by object (contract 2.2, 2.11):
+
+* an Order by ``type`` + ``status``: Purchase/Draft -> ValidatePurchaseOrderDraft,
+  Purchase/Querying -> ValidatePurchaseOrderQuerying, Change/Draft -> ValidateChangeOrderDraft,
+  Termination/Draft -> ValidateTerminateOrder, Configuration/Draft ->
+  ValidateConfigurationOrderDraft. SelectOrderLines also takes Purchase orders (any status),
+  but only as a fallback: a webhook of the specific type wins over it, whatever their creation
+  order, because the purchase draft validation is what ``/validate`` runs (the item-selection
+  step of the wizard is a separate trigger the simulator cannot tell apart). To reach a
+  SelectOrderLines webhook anyway, validate with ``?webhookType=SelectOrderLines``.
+* an Enrollment by ``type`` (Change = re-enrollment) and ``status`` (Querying);
+* an Account -> ValidateAccount; a Request -> ValidateRequest.
+
+Within one type, webhooks are tried in creation order. Criteria keys are dot-paths into the
+object (a list on the way matches when any element does); values compare without regard to
+case; ``status`` may hold several comma-separated values, any of which matches.
+
+    >>> order = {"type": "Purchase", "status": "Draft", "product": {"id": "PRD-1"}}
+    >>> [str(t) for tier in candidate_types("Order", order) for t in tier]
+    ['ValidatePurchaseOrderDraft', 'SelectOrderLines']
+    >>> criteria_match({"product.id": "PRD-1", "status": "Draft,Querying"}, order, kind="Order")
+    True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, Final
+
+from receiver.simulator.records import WebhookRecord, anchor_key
+from receiver.simulator.rules import MULTI_VALUE_KEYS
+from receiver.types import (
+    ACCOUNT,
+    ENROLLMENT,
+    ORDER,
+    ORDER_WEBHOOK_TYPE_BY_TYPE_STATUS,
+    REQUEST,
+    SELECT_ORDER_LINES,
+    VALIDATE_ACCOUNT,
+    VALIDATE_ENROLLMENT_DRAFT,
+    VALIDATE_ENROLLMENT_QUERYING,
+    VALIDATE_RE_ENROLLMENT,
+    VALIDATE_RE_ENROLLMENT_QUERYING,
+    VALIDATE_REQUEST,
+    WebhookType,
+    pascal_case,
+)
+
+_ENROLLMENT_TYPES: Final = {
+    (False, False): VALIDATE_ENROLLMENT_DRAFT,
+    (False, True): VALIDATE_ENROLLMENT_QUERYING,
+    (True, False): VALIDATE_RE_ENROLLMENT,
+    (True, True): VALIDATE_RE_ENROLLMENT_QUERYING,
+}
+
+
+def _field(obj: Mapping[str, Any], name: str) -> str:
+    value = obj.get(name)
+    return pascal_case(value) if isinstance(value, str) else ""
+
+
+def candidate_types(kind: str, obj: Mapping[str, Any]) -> list[list[WebhookType]]:
+    """The webhook types an object of ``kind`` can trigger, in tiers: every webhook of the first
+    tier is tried before any of the next."""
+    if kind == ORDER:
+        order_type, status = _field(obj, "type"), _field(obj, "status")
+        tiers: list[list[WebhookType]] = []
+        specific = ORDER_WEBHOOK_TYPE_BY_TYPE_STATUS.get((order_type, status))
+        if specific is not None:
+            tiers.append([specific])
+        if order_type == "Purchase":
+            tiers.append([SELECT_ORDER_LINES])
+        return tiers
+    if kind == ENROLLMENT:
+        key = (_field(obj, "type") == "Change", _field(obj, "status") == "Querying")
+        return [[_ENROLLMENT_TYPES[key]]]
+    if kind == ACCOUNT:
+        return [[VALIDATE_ACCOUNT]]
+    if kind == REQUEST:
+        return [[VALIDATE_REQUEST]]
+    return []
+
+
+def values_at(obj: Any, path: str) -> list[Any]:
+    """Every value at a dot-path; lists on the way are searched element by element.
+
+    >>> values_at({"lines": [{"item": {"id": "A"}}, {"item": {"id": "B"}}]}, "lines.item.id")
+    ['A', 'B']
+    """
+    if isinstance(obj, list):
+        return [value for item in obj for value in values_at(item, path)]
+    if not isinstance(obj, Mapping):
+        return []
+    if path in obj:
+        value = obj[path]
+        return [item for item in value if item is not None] if isinstance(value, list) else [value]
+    head, dot, rest = path.partition(".")
+    if not dot or head not in obj:
+        return []
+    return values_at(obj[head], rest)
+
+
+def criteria_match(criteria: Mapping[str, str], obj: Mapping[str, Any], *, kind: str) -> bool:
+    """Whether every criterion holds for ``obj``.
+
+    An Account carries no product, so the anchor key of a ValidateAccount webhook is not looked
+    for in it (the platform never fires that type, contract 2.8; the simulator lets accounts
+    reach it).
+    """
+    for key, expected in criteria.items():
+        if kind == ACCOUNT and key == anchor_key(VALIDATE_ACCOUNT):
+            continue
+        wanted = expected.split(",") if key in MULTI_VALUE_KEYS else [expected]
+        allowed = {value.strip().casefold() for value in wanted}
+        found = {_text(value).casefold() for value in values_at(obj, key)}
+        if not allowed & found:
+            return False
+    return True
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if isinstance(value, dict | list) else str(value)
+
+
+def select_webhook(
+    webhooks: Iterable[WebhookRecord],
+    kind: str,
+    obj: Mapping[str, Any],
+    *,
+    only_type: WebhookType | None = None,
+) -> WebhookRecord | None:
+    """The one webhook the platform would call for ``obj``, or None. ``webhooks`` are in
+    creation order; disabled ones are never chosen. ``only_type`` restricts the choice to one
+    type (the simulator's ``?webhookType=``)."""
+    enabled = [record for record in webhooks if record.enabled]
+    tiers = [[only_type]] if only_type is not None else candidate_types(kind, obj)
+    for tier in tiers:
+        for record in enabled:
+            if (
+                record.type in tier
+                and record.object_type == kind
+                and criteria_match(record.criteria, obj, kind=kind)
+            ):
+                return record
+    return None

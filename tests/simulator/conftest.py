@@ -1,0 +1,226 @@
+"""Fixtures for the simulator tests: a simulator wired to a vendor app in-process, an
+authenticated API client, realistic orders, and a tiny OpenAPI shape checker."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from receiver import Order, Receiver
+from receiver.simulator import Simulator, create_simulator
+
+TOKEN = "simulator-test-token-0123456789"
+SECRET = "vendor-secret-vendor-secret-vendor-01"
+VENDOR_URL = "https://vendor.example/"
+PRODUCT = "PRD-1111-1111"
+WEBHOOKS = "/public/v1/notifications/webhooks"
+VALIDATE = "/public/v1/commerce/orders/validate"
+OPENAPI = Path("/work/shared/platform-openapi/notifications-webhooks.json")
+
+Asgi = Any  # an ASGI app (Receiver's __call__ is typed with plain dicts)
+
+
+class AnyWebhook:
+    """A vendor secret source that knows every webhook (the tests create them as they go)."""
+
+    def __init__(self, secret: str = SECRET) -> None:
+        self.secret = secret.encode()
+
+    async def secrets_for(self, webhook_id: str) -> tuple[bytes, ...]:
+        return (self.secret,)
+
+    def known_webhook_ids(self) -> frozenset[str] | None:
+        return None
+
+
+def make_vendor() -> Receiver:
+    """A vendor with one handler per order type, driven by the order's ``notes``."""
+    vendor = Receiver(secrets=AnyWebhook())
+
+    @vendor.validate_purchase_order_draft
+    async def purchase(order: Order) -> Order:
+        return _behave(order)
+
+    @vendor.validate_change_order_draft
+    async def change(order: Order) -> Order:
+        return order.set_error("VND002", "Change orders are not supported.")
+
+    @vendor.validate_purchase_order_querying
+    async def querying(order: Order) -> Order:
+        return order
+
+    return vendor
+
+
+def _behave(order: Order) -> Order:
+    notes = order.notes or ""
+    if "refuse-parameter" in notes:
+        order.parameter("companyName").set_error("VND001", "Company name is required.")
+    if "refuse-order" in notes:
+        order.set_error("VND003", "No.")
+    if "reprice" in notes:
+        for line in order.all_lines():
+            if isinstance(line.id, str):
+                order.set_line_price(line.id, unit_pp=93.17)
+    if "add-line" in notes:
+        order.add_line("ITM-1111-1111-0002", 1)
+    return order
+
+
+def purchase_order(notes: str = "", *, product: str = PRODUCT, **fields: Any) -> dict[str, Any]:
+    order: dict[str, Any] = {
+        "id": "ORD-3156-8071-4437",
+        "type": "Purchase",
+        "status": "Draft",
+        "notes": notes,
+        "product": {"id": product, "name": "Acme Cloud Suite"},
+        "lines": [
+            {
+                "id": "ALI-3156-8071-4437-0001",
+                "item": {"id": "ITM-1111-1111-0001", "name": "Acme Pro (1 year)"},
+                "oldQuantity": 0,
+                "quantity": 5,
+                "price": {"currency": "USD", "unitPP": 100.0},
+            }
+        ],
+        "parameters": {
+            "ordering": [
+                {
+                    "id": "PAR-1111-1111-0001",
+                    "externalId": "companyName",
+                    "type": "SingleLineText",
+                    "constraints": {"hidden": True, "required": False, "readonly": False},
+                    "value": "Contoso Ltd",
+                }
+            ],
+            "fulfillment": [],
+        },
+        "someFutureField": {"kept": [1, 2.5, "x", None]},
+    }
+    order.update(fields)
+    return copy.deepcopy(order)
+
+
+@dataclass
+class Env:
+    """A simulator whose calls reach ``vendor`` in-process, and a client of its API."""
+
+    sim: Simulator
+    api: httpx.AsyncClient
+
+    async def create(self, expect: int = 201, **fields: Any) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "type": "ValidatePurchaseOrderDraft",
+            "url": VENDOR_URL,
+            "secret": SECRET,
+            "criteria": {"product.id": PRODUCT},
+        }
+        body.update(fields)
+        body = {name: value for name, value in body.items() if value is not ...}
+        response = await self.api.post(WEBHOOKS, json=body)
+        assert response.status_code == expect, response.text
+        data: dict[str, Any] = response.json()
+        return data
+
+    async def get(self, webhook_id: str) -> dict[str, Any]:
+        response = await self.api.get(
+            f"{WEBHOOKS}/{webhook_id}",
+            params={"select": "+statistics,+lastCall,+lastSuccess,+lastFailure"},
+        )
+        assert response.status_code == 200, response.text
+        data: dict[str, Any] = response.json()
+        return data
+
+    async def validate(self, order: dict[str, Any], **params: str) -> httpx.Response:
+        return await self.api.post(VALIDATE, json=order, params=params)
+
+
+@asynccontextmanager
+async def simulated(vendor: Asgi | None = None, **options: Any) -> AsyncIterator[Env]:
+    """A simulator calling ``vendor`` (default: :func:`make_vendor`) through httpx's ASGI
+    transport, with an API client; both closed at the end."""
+    app: Any = vendor if vendor is not None else make_vendor()
+    transport = httpx.ASGITransport(app=app)
+    client = httpx.AsyncClient(transport=transport)
+    options.setdefault("token", TOKEN)
+    options.setdefault("http_client", client)
+    sim = create_simulator(**options)
+    api = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=sim),
+        base_url="http://simulator.test",
+        headers={"Authorization": f"Bearer {sim.token}"},
+    )
+    try:
+        yield Env(sim, api)
+    finally:
+        await api.aclose()
+        await client.aclose()
+        await sim.aclose()
+
+
+@pytest.fixture
+async def env() -> AsyncIterator[Env]:
+    async with simulated() as environment:
+        yield environment
+
+
+# -- the OpenAPI shapes -------------------------------------------------------------------------
+
+
+def _schemas() -> dict[str, Any]:
+    if not OPENAPI.exists():
+        pytest.skip(f"{OPENAPI} is not available")
+    schemas: dict[str, Any] = json.loads(OPENAPI.read_text())["components"]["schemas"]
+    return schemas
+
+
+def check_schema(value: Any, name: str, *, extra: frozenset[str] = frozenset()) -> None:
+    """Assert ``value`` fits the OpenAPI schema ``name``: types, enums, no unknown properties
+    (but ``extra``, the fields the platform sends beyond its OpenAPI, e.g. ``name``)."""
+    schemas = _schemas()
+    _check(value, schemas[name], schemas, name, extra)
+
+
+def _check(
+    value: Any, schema: dict[str, Any], schemas: dict[str, Any], where: str, extra: frozenset[str]
+) -> None:
+    if "$ref" in schema:
+        schema = schemas[schema["$ref"].rsplit("/", 1)[1]]
+    if value is None:
+        assert schema.get("nullable") or schema.get("type") is None, f"{where} is null"
+        return
+    if "enum" in schema:
+        assert value in schema["enum"], f"{where}: {value!r} not in the enum"
+    kind = schema.get("type")
+    if kind == "object" or "properties" in schema:
+        assert isinstance(value, dict), f"{where} is not an object"
+        properties = dict(schema.get("properties", {}))
+        for part in schema.get("allOf", []):
+            ref = schemas[part["$ref"].rsplit("/", 1)[1]] if "$ref" in part else part
+            properties.update(ref.get("properties", {}))
+        for key, item in value.items():
+            if key in properties:
+                _check(item, properties[key], schemas, f"{where}.{key}", frozenset())
+            else:
+                assert key in extra or schema.get("additionalProperties", True) is not False, (
+                    f"{where}: unexpected property {key!r}"
+                )
+    elif kind == "array":
+        assert isinstance(value, list), f"{where} is not an array"
+        for index, item in enumerate(value):
+            _check(item, schema["items"], schemas, f"{where}[{index}]", frozenset())
+    elif kind == "string":
+        assert isinstance(value, str), f"{where} is not a string"
+    elif kind == "integer":
+        assert isinstance(value, int), f"{where} is not an integer"
+        assert not isinstance(value, bool), f"{where} is a boolean, not an integer"
+    elif kind == "boolean":
+        assert isinstance(value, bool), f"{where} is not a boolean"
