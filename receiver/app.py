@@ -53,7 +53,7 @@ from receiver.errors import (
     RequestError,
     TokenError,
 )
-from receiver.models import MODEL_BY_OBJECT_TYPE
+from receiver.models import MODEL_BY_OBJECT_TYPE, ObjectModel
 from receiver.secrets import SecretSource, as_secret_source, from_env, is_plausible_webhook_id
 from receiver.stats import Statistics, call_record, iso_now
 from receiver.types import (
@@ -146,6 +146,7 @@ class Receiver:
         self.reject_message = reject_message
         self.statistics = Statistics()
         self._handlers: dict[WebhookType, Handler] = {}
+        self._shared_model: type[ObjectModel] | None = None
         self._started = False
 
     # -- registration -------------------------------------------------------------------------
@@ -287,6 +288,9 @@ class Receiver:
         if self._started:
             return
         self._started = True
+        kinds = {_object_type(handler) for handler in self._handlers.values()}
+        if len(kinds) == 1 and not any(handler.raw for handler in self._handlers.values()):
+            self._shared_model = MODEL_BY_OBJECT_TYPE[kinds.pop()]
         for problem in self.configuration_warnings():
             logger.warning(problem)
 
@@ -463,7 +467,7 @@ class Receiver:
                     response_time=iso_now(),
                     error=call.error,
                     response=body,
-                    headers=_loggable_headers(scope),
+                    headers=_loggable_headers(call.headers(scope)),
                     webhook_type=call.webhook_type,
                     object_id=call.object_id,
                     outcome=call.outcome,
@@ -497,9 +501,17 @@ class Receiver:
         self.startup()
         claims = await self._verify(scope, call)
         body = await read_body(scope, receive, self.max_body_size)
-        data = answers.parse_object(body)
-        call.object_id = data["id"]
-        handler = self._handler_for(call, data)
+        handler = self._handlers.get(call.webhook_type) if call.webhook_type else None
+        model = self._model_before_parsing(handler)
+        if model is not None:
+            # One parse, straight into the model: the common case (one object kind).
+            obj: Any = self._parse_model(model, body)
+            call.object_id = obj.id
+            handler = handler or self._handler_for(call, _resolution_view(obj))
+        else:
+            data = answers.parse_object(body)
+            call.object_id = data["id"]
+            handler = handler or self._handler_for(call, data)
         if handler is None:
             call.outcome = "no_handler"
             hint = (
@@ -510,7 +522,26 @@ class Receiver:
             raise RequestError(
                 404, "no_handler", f"No handler for {call.webhook_type or 'this object'}.{hint}"
             )
-        return await self._run(handler, body, data, claims, scope, call)
+        if model is None:
+            obj = self._prepare(handler, data)
+        elif self.clear_errors:
+            obj.clear_errors()
+        return await self._run(handler, body, obj, claims, scope, call)
+
+    def _model_before_parsing(self, handler: Handler | None) -> type[ObjectModel] | None:
+        """The model to parse the body into, when it is known before reading the body."""
+        if handler is not None:
+            return None if handler.raw else MODEL_BY_OBJECT_TYPE[_object_type(handler)]
+        return self._shared_model
+
+    @staticmethod
+    def _parse_model(model: type[ObjectModel], body: bytes) -> ObjectModel:
+        try:
+            return model.from_json(body)
+        except InvalidObjectError as exc:
+            answers.parse_object(body)  # raises the precise 400 (invalid JSON, no id, ...)
+            # Defensive: a body parse_object accepts always fits a lenient model.
+            raise RequestError(400, "invalid_object", str(exc)) from None
 
     async def _verify(self, scope: Scope, call: _Call) -> dict[str, Any]:
         raw = header(scope, b"authorization")
@@ -563,18 +594,17 @@ class Receiver:
         self,
         handler: Handler,
         body: bytes,
-        data: dict[str, Any],
+        obj: Any,
         claims: dict[str, Any],
         scope: Scope,
         call: _Call,
     ) -> tuple[int, bytes]:
-        obj = self._prepare(handler, data)
         deadline = handler.deadline or self.deadline
         ctx = CallContext(
             webhook_id=call.webhook_id or "",
             webhook_type=handler.webhook_type,
             claims=claims,
-            headers=_handler_headers(scope),
+            headers=call.headers(scope),
             deadline=deadline,
         )
         policy = handler.failure_policy or self.failure_policy
@@ -602,6 +632,7 @@ class Receiver:
         return 200, payload
 
     def _prepare(self, handler: Handler, data: dict[str, Any]) -> Any:
+        """The handler's argument from the parsed body: the dict itself, or its model."""
         if handler.raw:
             if self.clear_errors:
                 answers.clear_dict_errors(data)
@@ -640,7 +671,15 @@ class Receiver:
 class _Call:
     """What is known about the call in progress (for statistics and the log line)."""
 
-    __slots__ = ("error", "known", "object_id", "outcome", "webhook_id", "webhook_type")
+    __slots__ = (
+        "_headers",
+        "error",
+        "known",
+        "object_id",
+        "outcome",
+        "webhook_id",
+        "webhook_type",
+    )
 
     def __init__(self, webhook_type: WebhookType | None) -> None:
         self.webhook_type = webhook_type
@@ -649,10 +688,26 @@ class _Call:
         self.known = False
         self.outcome = "unknown"
         self.error: str | None = None
+        self._headers: dict[str, str] | None = None
+
+    def headers(self, scope: Scope) -> dict[str, str]:
+        """The request headers without ``authorization``, decoded once per call."""
+        if self._headers is None:
+            self._headers = _handler_headers(scope)
+        return self._headers
 
 
 def _object_type(handler: Handler) -> ObjectType:
     return handler.webhook_type.object_type or ANSWER
+
+
+def _resolution_view(obj: ObjectModel) -> dict[str, Any]:
+    """What type resolution reads of a body, taken from its model."""
+    return {
+        "id": obj.id,
+        "type": getattr(obj, "type", None),
+        "status": getattr(obj, "status", None),
+    }
 
 
 def _handler_headers(scope: Scope) -> dict[str, str]:
@@ -663,8 +718,8 @@ def _handler_headers(scope: Scope) -> dict[str, str]:
     }
 
 
-def _loggable_headers(scope: Scope) -> str:
-    return "\n".join(f"{name}: {value}" for name, value in _handler_headers(scope).items())
+def _loggable_headers(headers: Mapping[str, str]) -> str:
+    return "\n".join(f"{name}: {value}" for name, value in headers.items())
 
 
 def _types_sharing_a_body(handlers: Mapping[WebhookType, Handler]) -> set[str]:

@@ -45,10 +45,7 @@ class ObjectModel(WireModel):
         """
         if getattr(self, "error", None):
             return True
-        return any(
-            getattr(parameter, "error", None) or getattr(parameter, "error_message", None)
-            for parameter in self.all_parameters()
-        )
+        return any(parameter.has_error for parameter in self.all_parameters())
 
     def all_parameters(self) -> list[Any]:
         """Every parameter object the object carries (none for kinds without parameters)."""

@@ -95,6 +95,11 @@ class Parameter(WireModel):
         self.error = Message(id, message)
         return self._constrain(hidden=False, required=True)
 
+    @property
+    def has_error(self) -> bool:
+        """True when an error is set on this parameter."""
+        return bool(self.error)
+
     def clear_error(self) -> Self:
         """Set ``error`` to null if the key is there (an absent ``error`` stays absent)."""
         if "error" in self.__pydantic_fields_set__:

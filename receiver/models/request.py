@@ -67,6 +67,11 @@ class RequestParameter(WireModel):
         self.error_code = id
         return self
 
+    @property
+    def has_error(self) -> bool:
+        """True when an error message or code is set on this parameter."""
+        return bool(self.error_message or self.error_code)
+
     def clear_error(self) -> Self:
         """Null ``errorCode``/``errorMessage`` where present."""
         fields_set = self.__pydantic_fields_set__
