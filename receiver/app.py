@@ -59,6 +59,7 @@ from receiver.stats import Statistics, call_record, iso_now
 from receiver.types import (
     ANSWER,
     KNOWN_WEBHOOK_TYPES,
+    PURCHASE_WEBHOOK_TYPES,
     ObjectType,
     WebhookType,
     parse_known_webhook_type,
@@ -723,11 +724,11 @@ def _loggable_headers(headers: Mapping[str, str]) -> str:
 
 
 def _types_sharing_a_body(handlers: Mapping[WebhookType, Handler]) -> set[str]:
-    """Registered types the body alone cannot tell apart (SelectOrderLines vs the other Order
-    types: its status is unknown, contract 2.10)."""
-    order_types = {t for t in handlers if t.object_type == "Order"}
-    if "SelectOrderLines" in order_types and len(order_types) > 1:
-        return {str(t) for t in order_types}
+    """Registered types the body alone cannot tell apart: SelectOrderLines and the Purchase
+    types (its status is undocumented, contract 2.10)."""
+    purchase = {t for t in handlers if t in PURCHASE_WEBHOOK_TYPES}
+    if "SelectOrderLines" in handlers and purchase:
+        return {str(t) for t in purchase} | {"SelectOrderLines"}
     return set()
 
 

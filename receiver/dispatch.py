@@ -20,18 +20,10 @@ import anyio.to_thread
 
 from receiver.errors import AmbiguousHandlersError, ConfigurationError
 from receiver.types import (
-    ENROLLMENT,
-    ORDER,
-    ORDER_WEBHOOK_TYPE_BY_TYPE_STATUS,
     SELECT_ORDER_LINES,
-    VALIDATE_ACCOUNT,
-    VALIDATE_ENROLLMENT_DRAFT,
-    VALIDATE_ENROLLMENT_QUERYING,
-    VALIDATE_RE_ENROLLMENT,
-    VALIDATE_RE_ENROLLMENT_QUERYING,
-    VALIDATE_REQUEST,
     ObjectType,
     WebhookType,
+    candidate_webhook_types,
     object_type_for_id,
 )
 
@@ -160,29 +152,12 @@ def check_failure_policy(value: str) -> FailurePolicy:
 
 
 def infer_webhook_types(body: Mapping[str, Any]) -> tuple[ObjectType | None, set[WebhookType]]:
-    """The object kind of ``body`` and the webhook types it could belong to."""
+    """The object kind of ``body`` (by id prefix) and the webhook types it could belong to."""
     object_id = body.get("id")
     kind = object_type_for_id(object_id) if isinstance(object_id, str) else None
-    if kind == ORDER:
-        key = (str(body.get("type", "")), str(body.get("status", "")))
-        possible = {SELECT_ORDER_LINES}  # its status is unknown (contract 2.10)
-        inferred = ORDER_WEBHOOK_TYPE_BY_TYPE_STATUS.get(key)
-        if inferred is not None:
-            possible.add(inferred)
-        return kind, possible
-    if kind == ENROLLMENT:
-        change = str(body.get("type", "")) == "Change"
-        querying = str(body.get("status", "")) == "Querying"
-        table = {
-            (False, False): VALIDATE_ENROLLMENT_DRAFT,
-            (False, True): VALIDATE_ENROLLMENT_QUERYING,
-            (True, False): VALIDATE_RE_ENROLLMENT,
-            (True, True): VALIDATE_RE_ENROLLMENT_QUERYING,
-        }
-        return kind, {table[(change, querying)]}
-    if kind is not None:
-        return kind, {VALIDATE_ACCOUNT if kind == "Account" else VALIDATE_REQUEST}
-    return None, set()
+    if kind is None:
+        return None, set()
+    return kind, {t for tier in candidate_webhook_types(kind, body) for t in tier}
 
 
 def resolve_from_body(

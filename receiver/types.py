@@ -8,8 +8,8 @@ PascalCase. Unknown values are kept as they are, so a new platform type never br
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
-from typing import Final
+from collections.abc import Iterable, Mapping
+from typing import Any, Final
 
 
 class WebhookType(str):
@@ -122,6 +122,11 @@ ORDER_WEBHOOK_TYPE_BY_TYPE_STATUS: Final[dict[tuple[str, str], WebhookType]] = {
     ("Configuration", "Draft"): VALIDATE_CONFIGURATION_ORDER_DRAFT,
 }
 
+# The types whose body is a Purchase order, like SelectOrderLines' (contract 2.2, 2.10).
+PURCHASE_WEBHOOK_TYPES: Final[frozenset[WebhookType]] = frozenset(
+    {VALIDATE_PURCHASE_ORDER_DRAFT, VALIDATE_PURCHASE_ORDER_QUERYING}
+)
+
 # Object id prefixes (contract 2.4, 2.8, 2.9, 2.11).
 OBJECT_TYPE_BY_ID_PREFIX: Final[dict[str, ObjectType]] = {
     "ORD-": ORDER,
@@ -150,6 +155,51 @@ def suggestions(value: str, choices: Iterable[str]) -> list[str]:
     by_lower = {choice.lower(): choice for choice in choices}
     matches = difflib.get_close_matches(value.lower(), list(by_lower), n=3, cutoff=0.6)
     return [by_lower[match] for match in matches]
+
+
+_ENROLLMENT_TYPE_BY_CHANGE_QUERYING: Final[dict[tuple[bool, bool], WebhookType]] = {
+    (False, False): VALIDATE_ENROLLMENT_DRAFT,
+    (False, True): VALIDATE_ENROLLMENT_QUERYING,
+    (True, False): VALIDATE_RE_ENROLLMENT,
+    (True, True): VALIDATE_RE_ENROLLMENT_QUERYING,
+}
+
+
+def _text_field(obj: Mapping[str, Any], name: str) -> str:
+    value = obj.get(name)
+    return pascal_case(value) if isinstance(value, str) else ""
+
+
+def candidate_webhook_types(kind: str, obj: Mapping[str, Any]) -> list[list[WebhookType]]:
+    """The webhook types an object of ``kind`` can come with, in tiers (most specific first).
+
+    An Order goes by ``type`` + ``status`` (contract 2.2); SelectOrderLines also takes Purchase
+    orders, its status being undocumented (2.10), as a second tier. An Enrollment goes by
+    ``type`` (Change: re-enrollment) and ``status`` (Querying), an Account to ValidateAccount,
+    a Request to ValidateRequest. The receiver treats all tiers alike (two registered handlers
+    in them is an ambiguity); the simulator tries the tiers in order.
+
+    >>> [str(t) for tier in candidate_webhook_types("Order", {"type": "Purchase",
+    ...     "status": "Draft"}) for t in tier]
+    ['ValidatePurchaseOrderDraft', 'SelectOrderLines']
+    """
+    if kind == ORDER:
+        order_type, status = _text_field(obj, "type"), _text_field(obj, "status")
+        tiers: list[list[WebhookType]] = []
+        specific = ORDER_WEBHOOK_TYPE_BY_TYPE_STATUS.get((order_type, status))
+        if specific is not None:
+            tiers.append([specific])
+        if order_type == "Purchase":
+            tiers.append([SELECT_ORDER_LINES])
+        return tiers
+    if kind == ENROLLMENT:
+        key = (_text_field(obj, "type") == "Change", _text_field(obj, "status") == "Querying")
+        return [[_ENROLLMENT_TYPE_BY_CHANGE_QUERYING[key]]]
+    if kind == ACCOUNT:
+        return [[VALIDATE_ACCOUNT]]
+    if kind == REQUEST:
+        return [[VALIDATE_REQUEST]]
+    return []
 
 
 def object_type_for_id(object_id: str) -> ObjectType | None:

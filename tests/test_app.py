@@ -656,3 +656,14 @@ async def test_lifespan_startup_and_shutdown() -> None:
     assert sent == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
     with pytest.raises(RegistrationClosedError):
         app.validate_change_order_draft(lambda order: order)
+
+
+async def test_select_order_lines_only_competes_for_purchase_orders() -> None:
+    app = make_app()
+    calls: list[str] = []
+    app.validate_change_order_draft(lambda order, ctx: calls.append(ctx.webhook_type))
+    app.select_order_lines(lambda order, ctx: calls.append(ctx.webhook_type))
+    assert app.configuration_warnings() == []
+    assert (await post(app, order_of("Change", "draft"))).status_code == 200
+    assert (await post(app, order_of("Purchase"))).status_code == 200
+    assert calls == ["ValidateChangeOrderDraft", "SelectOrderLines"]

@@ -28,60 +28,19 @@ case; ``status`` may hold several comma-separated values, any of which matches.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any, Final
+from typing import Any
 
 from receiver.simulator.records import WebhookRecord, anchor_key
 from receiver.simulator.rules import MULTI_VALUE_KEYS
 from receiver.types import (
     ACCOUNT,
-    ENROLLMENT,
-    ORDER,
-    ORDER_WEBHOOK_TYPE_BY_TYPE_STATUS,
-    REQUEST,
-    SELECT_ORDER_LINES,
     VALIDATE_ACCOUNT,
-    VALIDATE_ENROLLMENT_DRAFT,
-    VALIDATE_ENROLLMENT_QUERYING,
-    VALIDATE_RE_ENROLLMENT,
-    VALIDATE_RE_ENROLLMENT_QUERYING,
-    VALIDATE_REQUEST,
     WebhookType,
-    pascal_case,
+    candidate_webhook_types,
 )
 
-_ENROLLMENT_TYPES: Final = {
-    (False, False): VALIDATE_ENROLLMENT_DRAFT,
-    (False, True): VALIDATE_ENROLLMENT_QUERYING,
-    (True, False): VALIDATE_RE_ENROLLMENT,
-    (True, True): VALIDATE_RE_ENROLLMENT_QUERYING,
-}
-
-
-def _field(obj: Mapping[str, Any], name: str) -> str:
-    value = obj.get(name)
-    return pascal_case(value) if isinstance(value, str) else ""
-
-
-def candidate_types(kind: str, obj: Mapping[str, Any]) -> list[list[WebhookType]]:
-    """The webhook types an object of ``kind`` can trigger, in tiers: every webhook of the first
-    tier is tried before any of the next."""
-    if kind == ORDER:
-        order_type, status = _field(obj, "type"), _field(obj, "status")
-        tiers: list[list[WebhookType]] = []
-        specific = ORDER_WEBHOOK_TYPE_BY_TYPE_STATUS.get((order_type, status))
-        if specific is not None:
-            tiers.append([specific])
-        if order_type == "Purchase":
-            tiers.append([SELECT_ORDER_LINES])
-        return tiers
-    if kind == ENROLLMENT:
-        key = (_field(obj, "type") == "Change", _field(obj, "status") == "Querying")
-        return [[_ENROLLMENT_TYPES[key]]]
-    if kind == ACCOUNT:
-        return [[VALIDATE_ACCOUNT]]
-    if kind == REQUEST:
-        return [[VALIDATE_REQUEST]]
-    return []
+# One inference for the receiver and the simulator (receiver.types).
+candidate_types = candidate_webhook_types
 
 
 def values_at(obj: Any, path: str) -> list[Any]:
