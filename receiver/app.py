@@ -439,11 +439,9 @@ class Receiver:
             call.error = exc.message
             extra_headers = [(b"www-authenticate", b'Bearer error="invalid_token"')]
         except RequestError as exc:
-            status, body, call.outcome = (
-                exc.status,
-                answers.error_body(exc.error_id, exc.message),
-                "bad_request",
-            )
+            status, body = exc.status, answers.error_body(exc.error_id, exc.message)
+            if call.outcome == "unknown":  # keep a more precise one, e.g. "no_handler"
+                call.outcome = "bad_request"
             call.error = exc.message
             if exc.status == 405:
                 extra_headers = [(b"allow", b"POST")]
@@ -457,6 +455,11 @@ class Receiver:
             body = answers.error_body(
                 "misconfigured", "The receiver is misconfigured; see its log."
             )
+        except Exception:
+            # A bug of ours must still get an answer the platform can parse, and no traceback.
+            logger.exception("Unexpected error while serving a call")
+            status, call.outcome, call.error = 500, "internal_error", "internal error"
+            body = answers.error_body("internal_error", "The receiver failed; see its log.")
         await send_json(send, status, body, extra_headers)
         duration = time.monotonic() - started
         if call.known and call.webhook_id is not None:
@@ -474,6 +477,8 @@ class Receiver:
                     outcome=call.outcome,
                 ),
             )
+        if not call_logger.isEnabledFor(logging.INFO):
+            return
         call_logger.info(
             "call webhook_id=%s type=%s object_id=%s status=%d outcome=%s duration_ms=%.1f",
             call.webhook_id or "-",

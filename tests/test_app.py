@@ -667,3 +667,31 @@ async def test_select_order_lines_only_competes_for_purchase_orders() -> None:
     assert (await post(app, order_of("Change", "draft"))).status_code == 200
     assert (await post(app, order_of("Purchase"))).status_code == 200
     assert calls == ["ValidateChangeOrderDraft", "SelectOrderLines"]
+
+
+async def test_no_handler_outcome_is_logged(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="receiver.calls")
+    app = make_app()
+    app.validate_purchase_order_draft(lambda order: order)
+    await post(app, order_of("Change"))
+    (record,) = [r for r in caplog.records if r.name == "receiver.calls"]
+    assert record.outcome == "no_handler"  # type: ignore[attr-defined]
+
+
+async def test_a_bug_of_ours_still_gets_a_json_500(
+    purchase_order: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = make_app()
+    app.validate_purchase_order_draft(lambda order: order)
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise KeyError("oops")
+
+    monkeypatch.setattr("receiver.tokens.check_claims", broken)  # outside any handler
+    response = await post(app, purchase_order)
+    assert response.status_code == 500
+    assert response.json() == {
+        "id": "internal_error",
+        "message": "The receiver failed; see its log.",
+    }
+    assert "oops" not in response.text
