@@ -24,7 +24,7 @@ django.setup()
 from django.core.asgi import get_asgi_application  # noqa: E402
 from django.http import HttpRequest  # noqa: E402
 from django.urls import path  # noqa: E402
-from ninja import NinjaAPI  # noqa: E402
+from ninja import Body, NinjaAPI  # noqa: E402
 from ninja.security import HttpBearer  # noqa: E402
 
 
@@ -44,9 +44,9 @@ api = NinjaAPI(auth=JWTAuth())
 
 
 @api.post("/")
-def validate(request: HttpRequest, order: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+def validate(request: HttpRequest, order: dict[str, Any] = Body(...)) -> dict[str, Any]:  # noqa: B008
     order["error"] = None
-    return 200, order
+    return order
 
 
 urlpatterns = [path("", api.urls)]

@@ -1,5 +1,5 @@
 -- POST the body in $WRK_BODY_FILE with a platform token; every $WRK_BAD_EVERY-th request (if set)
--- carries a bad token instead. $WRK_STOP_AFTER (if set) stops the thread after that many answers.
+-- carries a bad token instead.
 local function read(path)
   local f = assert(io.open(path, "rb"))
   local data = f:read("*a")
@@ -11,9 +11,7 @@ local body = read(os.getenv("WRK_BODY_FILE"))
 local good = "Bearer " .. os.getenv("WRK_TOKEN")
 local bad = "Bearer " .. (os.getenv("WRK_BAD_TOKEN") or "")
 local bad_every = tonumber(os.getenv("WRK_BAD_EVERY") or "0")
-local stop_after = tonumber(os.getenv("WRK_STOP_AFTER") or "0")
 local sent = 0
-local answered = 0
 
 request = function()
   sent = sent + 1
@@ -25,11 +23,4 @@ request = function()
     ["Content-Type"] = "application/json",
     ["Authorization"] = auth,
   }, body)
-end
-
-response = function(status, headers, body)
-  answered = answered + 1
-  if stop_after > 0 and answered >= stop_after then
-    wrk.thread:stop()
-  end
 end
