@@ -95,22 +95,25 @@ def make_handler(
             f"deadline must be a positive number of seconds, not {deadline!r}."
         )
     policy = check_failure_policy(failure_policy) if failure_policy is not None else None
+    name = getattr(fn, "__qualname__", fn)
     try:
-        signature = inspect.signature(fn)
+        parameters = list(inspect.signature(fn).parameters.values())
     except (TypeError, ValueError):  # builtins without a signature: call with the object only
-        positional: list[inspect.Parameter] = []
-        has_varargs = False
-    else:
-        positional = [
-            p
-            for p in signature.parameters.values()
-            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
-        ]
-        has_varargs = any(p.kind is p.VAR_POSITIONAL for p in signature.parameters.values())
-    if not positional and not has_varargs and signature_known(fn):
+        parameters = None
+    positional = [
+        p for p in parameters or () if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
+    has_varargs = any(p.kind is p.VAR_POSITIONAL for p in parameters or ())
+    if parameters is not None and not positional and not has_varargs:
         raise ConfigurationError(
-            f"The handler {getattr(fn, '__qualname__', fn)!r} for {webhook_type} takes no"
-            " arguments; it must take the object, e.g. `def check(order): ...` or"
+            f"The handler {name!r} for {webhook_type} takes no arguments; it must take the"
+            " object, e.g. `def check(order): ...` or `def check(order, ctx): ...`."
+        )
+    required = [p for p in positional if p.default is p.empty]
+    if len(required) > 2:
+        raise ConfigurationError(
+            f"The handler {name!r} for {webhook_type} needs {len(required)} arguments; it is"
+            " called with the object and, if it takes a second one, the call context:"
             " `def check(order, ctx): ...`."
         )
     wants_context = len(positional) >= 2 or has_varargs
@@ -120,14 +123,6 @@ def make_handler(
         getattr(fn, "__call__", None)  # noqa: B004 - an object with an async __call__
     )
     return Handler(webhook_type, fn, is_async, wants_context, raw, deadline, policy)
-
-
-def signature_known(fn: HandlerFn) -> bool:
-    try:
-        inspect.signature(fn)
-    except (TypeError, ValueError):
-        return False
-    return True
 
 
 def _annotated_as_dict(fn: HandlerFn, parameter: inspect.Parameter) -> bool:

@@ -139,6 +139,19 @@ def test_handler_without_arguments_is_refused() -> None:
         app.add_handler("ValidatePurchaseOrderDraft", lambda: None)
 
 
+def test_handler_needing_three_arguments_is_refused() -> None:
+    app = make_app()
+    with pytest.raises(ConfigurationError, match="needs 3 arguments"):
+        app.add_handler("ValidatePurchaseOrderDraft", lambda order, ctx, extra: order)
+
+
+def test_handler_with_defaults_and_varargs_is_accepted() -> None:
+    app = make_app()
+    app.add_handler("ValidatePurchaseOrderDraft", lambda order, ctx=None, extra=1: order)
+    app.add_handler("ValidateChangeOrderDraft", lambda *args: args[0])
+    assert app.handlers["ValidateChangeOrderDraft"].wants_context
+
+
 def test_per_handler_policy_is_checked() -> None:
     app = make_app()
     with pytest.raises(ConfigurationError, match="Unknown failure_policy"):
