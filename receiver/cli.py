@@ -815,7 +815,13 @@ Examples:
     help="Write into a directory that has files: files of the same names are replaced, other"
     " files are kept.",
 )
-@click.option("--receiver-spec", hidden=True, help="The project's requirement on mpt-receiver.")
+@click.option(
+    "--receiver-spec",
+    metavar="REQUIREMENT",
+    help="The project's requirement on mpt-receiver, e.g. 'mpt-receiver @"
+    " file:///path/to/mpt_receiver-0.1.0-py3-none-any.whl' for a wheel built from a checkout."
+    "  [default: mpt-receiver>=<this version's minor>]",
+)
 def new(
     name: str | None,
     types_: str | None,
