@@ -30,13 +30,13 @@ from receiver.simulator.records import (
     OPTIONAL_FIELDS,
     WebhookRecord,
     anchor_key,
-    iso_now,
     new_id,
     to_wire,
 )
 from receiver.simulator.rql import parse_query
 from receiver.simulator.rules import parse_create, parse_update
 from receiver.simulator.store import Store
+from receiver.stats import iso_now
 
 WEBHOOKS_PATH: Final = "/public/v1/notifications/webhooks"
 

@@ -29,8 +29,9 @@ from starlette.responses import HTMLResponse, Response
 
 from receiver.simulator.api import WEBHOOKS_PATH
 from receiver.simulator.apply import describe
-from receiver.simulator.records import WebhookRecord, iso_now
+from receiver.simulator.records import WebhookRecord
 from receiver.simulator.store import Store
+from receiver.stats import iso_now
 
 DEFAULT_REFRESH: Final = 5
 SECURITY_HEADERS: Final = {

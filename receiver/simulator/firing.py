@@ -120,7 +120,9 @@ class Firer:
             result.attempts = attempt
             if result.outcome == UNPARSEABLE and attempt <= RETRIES:
                 result.call["error"] += f" (attempt {attempt} of {RETRIES + 1}; retrying)"
-            self.store.update_webhook(webhook.id, functools.partial(_record, call=result.call))
+            self.store.update_webhook(
+                webhook.id, functools.partial(WebhookRecord.record_call, call=result.call)
+            )
             if result.outcome != UNPARSEABLE or attempt > RETRIES:
                 return result
             await asyncio.sleep(self.retry_delay)
@@ -237,10 +239,6 @@ def _read_answer(result: CallResult, object_id: str, *, too_large: bool) -> None
         return
     result.outcome = ANSWERED
     result.answer = answer
-
-
-def _record(record: WebhookRecord, *, call: dict[str, Any]) -> None:
-    record.record_call(call)
 
 
 def _failed(outcome: str, call: dict[str, Any], status: int, error: str) -> CallResult:

@@ -21,10 +21,10 @@ from __future__ import annotations
 import secrets
 from collections.abc import Collection, Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from typing import Any, Final
 
 from receiver.models.webhook import Statistics, Webhook, WebhookStatus
+from receiver.stats import iso_now
 from receiver.types import ANCHOR_KEY_BY_OBJECT_TYPE, ANSWER, ObjectType, WebhookType
 
 # One vendor account owns every webhook of the simulator (the platform scopes webhooks to the
@@ -44,11 +44,6 @@ def new_id(prefix: str, groups: int = 2) -> str:
     (18, True)
     """
     return prefix + "".join(f"-{secrets.randbelow(10_000):04d}" for _ in range(groups))
-
-
-def iso_now() -> str:
-    """UTC now the way the platform writes it: ``2026-05-12T11:11:11.123Z``."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def object_type_of(webhook_type: WebhookType) -> ObjectType:

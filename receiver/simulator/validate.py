@@ -40,8 +40,9 @@ from receiver.simulator.apply import apply_answer, assign_line_ids, is_refused
 from receiver.simulator.firing import Firer
 from receiver.simulator.matching import select_webhook
 from receiver.simulator.problems import Problem
-from receiver.simulator.records import WebhookRecord, iso_now, new_id
+from receiver.simulator.records import WebhookRecord, new_id
 from receiver.simulator.store import Store
+from receiver.stats import iso_now
 from receiver.types import ACCOUNT, ENROLLMENT, ORDER, REQUEST, WebhookType
 
 # Object kind -> (collection path, id prefix, id groups).
