@@ -12,6 +12,7 @@ from typing import Any
 
 import pydantic_core
 
+from receiver._json import json_kind
 from receiver.errors import AnswerError, RequestError
 from receiver.models import ObjectModel
 
@@ -27,24 +28,12 @@ def parse_object(body: bytes) -> dict[str, Any]:
         raise RequestError(400, "invalid_json", f"The body is not valid JSON: {exc}.") from None
     if not isinstance(data, dict):
         raise RequestError(
-            400, "not_an_object", f"The body must be a JSON object, not {_json_kind(data)}."
+            400, "not_an_object", f"The body must be a JSON object, not a JSON {json_kind(data)}."
         )
     object_id = data.get("id")
     if not isinstance(object_id, str) or not object_id:
         raise RequestError(400, "missing_id", "The object in the body has no string 'id'.")
     return data
-
-
-def _json_kind(value: Any) -> str:
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, str):
-        return "a string"
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    return "a number"
 
 
 def clear_dict_errors(data: dict[str, Any]) -> None:

@@ -39,6 +39,7 @@ from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 
+from receiver._json import json_kind
 from receiver.errors import SecretConfigurationError, SecretLookupError
 
 __all__ = [
@@ -308,18 +309,6 @@ class StaticSecrets:
         return f"StaticSecrets(<{len(self._ids)} webhook(s)>)"
 
 
-def _json_kind(value: object) -> str:
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    return "null" if value is None else "object"
-
-
 def _load_json_env(
     var: str, environ: Mapping[str, str], keys: str, example: str
 ) -> dict[str, object]:
@@ -344,7 +333,7 @@ def _load_json_env(
         ) from None
     if not isinstance(data, dict):
         raise SecretConfigurationError(
-            f"{var} holds a JSON {_json_kind(data)}; it must be a JSON object like {shape}."
+            f"{var} holds a JSON {json_kind(data)}; it must be a JSON object like {shape}."
         )
     if not data:
         raise SecretConfigurationError(
@@ -465,7 +454,7 @@ def _criteria_value(criteria: object, key: str, webhook_id: str) -> object:
         return None
     raise SecretLookupError(
         f"The platform API sent the criteria of webhook {webhook_id!r} as a JSON"
-        f" {_json_kind(criteria)}, not an object; cannot tell its product."
+        f" {json_kind(criteria)}, not an object; cannot tell its product."
     )
 
 
@@ -670,7 +659,7 @@ class ProductSecrets:
             ) from exc
         if not isinstance(body, dict):
             raise SecretLookupError(
-                f"The platform API answered a JSON {_json_kind(body)} to the lookup of webhook"
+                f"The platform API answered a JSON {json_kind(body)} to the lookup of webhook"
                 f" {webhook_id!r}, not a webhook object; check MPT_API_BASE_URL."
             )
         product_id = _criteria_value(body.get("criteria"), "product.id", webhook_id)
@@ -681,7 +670,7 @@ class ProductSecrets:
             return None
         if not isinstance(product_id, str):
             raise SecretLookupError(
-                f"The platform API sent a {_json_kind(product_id)} as the product.id of webhook"
+                f"The platform API sent a {json_kind(product_id)} as the product.id of webhook"
                 f" {webhook_id!r}, not a product id."
             )
         return product_id
