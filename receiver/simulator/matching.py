@@ -31,6 +31,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from receiver.simulator.records import WebhookRecord, anchor_key
+from receiver.simulator.rql import scalar_text
 from receiver.simulator.rules import MULTI_VALUE_KEYS
 from receiver.types import (
     ACCOUNT,
@@ -74,16 +75,11 @@ def criteria_match(criteria: Mapping[str, str], obj: Mapping[str, Any], *, kind:
             continue
         wanted = expected.split(",") if key in MULTI_VALUE_KEYS else [expected]
         allowed = {value.strip().casefold() for value in wanted}
-        found = {_text(value).casefold() for value in values_at(obj, key)}
+        texts = (scalar_text(value) for value in values_at(obj, key))
+        found = {text.casefold() for text in texts if text is not None}
         if not allowed & found:
             return False
     return True
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return "" if isinstance(value, dict | list) else str(value)
 
 
 def select_webhook(

@@ -135,7 +135,9 @@ def resolve(item: Any, path: str) -> Any:
     return resolve(item.get(head), rest)
 
 
-def _text(value: Any) -> str | None:
+def scalar_text(value: Any) -> str | None:
+    """A JSON scalar as the text filters and criteria compare (``true``/``false`` for
+    booleans); None for null, objects and arrays, which match nothing."""
     if value is None or isinstance(value, dict | list):
         return None
     if isinstance(value, bool):
@@ -152,7 +154,7 @@ def _compare(operator: str, path: str, values: list[str]) -> Predicate:
     wanted = [norm(_strip_quotes(value)) for value in values]
 
     def predicate(item: Mapping[str, Any]) -> bool:
-        found = _text(resolve(item, path))
+        found = scalar_text(resolve(item, path))
         if operator in ("ne", "out"):
             return found is None or norm(found) not in wanted
         if found is None:

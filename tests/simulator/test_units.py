@@ -276,3 +276,16 @@ def test_an_unknown_type_has_the_answer_object_type() -> None:
 def test_problem_titles_for_unusual_statuses() -> None:
     assert Problem(599, "x").body("/")["title"] == "Error"
     assert Problem(422, "x").body("/")["type"] == "about:blank"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param(None, id="null"),
+        pytest.param({"id": "none"}, id="object"),
+        pytest.param([], id="empty-array"),
+    ],
+)
+def test_criteria_never_match_null_or_structured_values(value: Any) -> None:
+    assert not criteria_match({"product.id": "none"}, {"product": {"id": value}}, kind="Order")
+    assert not criteria_match({"product.id": ""}, {"product": {"id": value}}, kind="Order")
