@@ -50,18 +50,52 @@ def clear_dict_errors(data: dict[str, Any]) -> None:
                     parameter["error"] = None
 
 
+def error_of(value: Any) -> dict[str, Any] | None:
+    """An ``error`` value as a dict, or None when there is none (a bare string is the OpenAPI
+    Request's shape)."""
+    if isinstance(value, Mapping) and value:
+        return dict(value)
+    if isinstance(value, str) and value:
+        return {"message": value}
+    return None
+
+
+def parameter_groups(data: Mapping[str, Any]) -> list[list[Any]]:
+    """The object's parameter lists: ``ordering`` first, then the other phases; the OpenAPI
+    Request's flat list as one group."""
+    bag = data.get("parameters")
+    if isinstance(bag, list):
+        return [bag]
+    if isinstance(bag, Mapping):
+        names = sorted(bag, key=lambda name: name != "ordering")
+        return [bag[name] for name in names if isinstance(bag[name], list)]
+    return []
+
+
+def parameter_error(parameter: Mapping[str, Any]) -> dict[str, Any] | None:
+    """A parameter's error: ``error``, or the OpenAPI Request's ``errorCode``/``errorMessage``."""
+    error = error_of(parameter.get("error"))
+    if error is None and (parameter.get("errorCode") or parameter.get("errorMessage")):
+        error = {"id": parameter.get("errorCode"), "message": parameter.get("errorMessage")}
+    return error
+
+
+def parameter_errors(data: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """``(externalId or id or #position, error)`` for every parameter that carries an error."""
+    found = []
+    for group in parameter_groups(data):
+        for position, parameter in enumerate(group):
+            if isinstance(parameter, Mapping):
+                error = parameter_error(parameter)
+                if error is not None:
+                    name = parameter.get("externalId") or parameter.get("id") or f"#{position}"
+                    found.append((str(name), error))
+    return found
+
+
 def dict_has_error(data: Mapping[str, Any]) -> bool:
-    """True when the answer refuses something: an order-level or a parameter-level error."""
-    if data.get("error"):
-        return True
-    parameters = data.get("parameters")
-    if isinstance(parameters, dict):
-        for phase in parameters.values():
-            if isinstance(phase, list) and any(
-                isinstance(p, dict) and p.get("error") for p in phase
-            ):
-                return True
-    return False
+    """True when the object refuses something: an error on it or on one of its parameters."""
+    return error_of(data.get("error")) is not None or bool(parameter_errors(data))
 
 
 def serialize_answer(result: Any, received: Any, request_id: str) -> tuple[bytes, bool]:

@@ -708,3 +708,28 @@ async def test_a_bug_of_ours_still_gets_a_json_500(
         "message": "The receiver failed; see its log.",
     }
     assert "oops" not in response.text
+
+
+@pytest.mark.parametrize(
+    "answer_change",
+    [
+        pytest.param({"error": "Unknown tenant."}, id="request-string-error"),
+        pytest.param(
+            {"parameters": [{"externalId": "tenant", "errorMessage": "Unknown tenant."}]},
+            id="request-parameter-errorMessage",
+        ),
+    ],
+)
+async def test_openapi_shaped_refusals_are_logged_as_refused(
+    answer_change: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="receiver.calls")
+    app = make_app()
+
+    @app.validate_request
+    def refuse(request: dict[str, Any]) -> dict[str, Any]:
+        return request | answer_change
+
+    await post(app, {"id": "REQ-1671-0642", "parameters": [{"externalId": "tenant"}]})
+    (record,) = [r for r in caplog.records if r.name == "receiver.calls"]
+    assert record.outcome == "refused"  # type: ignore[attr-defined]

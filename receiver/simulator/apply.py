@@ -186,21 +186,6 @@ def assign_line_ids(order: dict[str, Any]) -> None:
 # -- reading the result -------------------------------------------------------------------------
 
 
-def is_refused(obj: dict[str, Any]) -> bool:
-    """Whether the object or one of its parameters carries an error after the answer."""
-    if obj.get("error"):
-        return True
-    parameters = obj.get("parameters")
-    groups = [parameters] if isinstance(parameters, list) else []
-    if isinstance(parameters, dict):
-        groups = [value for value in parameters.values() if isinstance(value, list)]
-    return any(
-        isinstance(parameter, dict) and (parameter.get("error") or parameter.get("errorMessage"))
-        for group in groups
-        for parameter in group
-    )
-
-
 def describe(change: Change, width: int = 120) -> str:
     """One change as a line of text.
 

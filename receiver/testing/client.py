@@ -45,6 +45,7 @@ import anyio
 import anyio.from_thread
 import httpx
 
+from receiver import answers
 from receiver.app import Receiver
 from receiver.errors import ParameterNotFoundError
 from receiver.models import MODEL_BY_OBJECT_TYPE
@@ -85,45 +86,6 @@ def _error_text(error: Mapping[str, Any]) -> str:
     return f"{code} {message}" if code is not None else message
 
 
-def _as_error(value: Any) -> dict[str, Any] | None:
-    """An ``error`` value as a dict (a bare string is the OpenAPI request's shape)."""
-    if isinstance(value, Mapping) and value:
-        return dict(value)
-    if isinstance(value, str) and value:
-        return {"message": value}
-    return None
-
-
-def _parameter_groups(answer: Mapping[str, Any]) -> list[list[Any]]:
-    bag = answer.get("parameters")
-    if isinstance(bag, list):
-        return [bag]
-    if isinstance(bag, Mapping):
-        # ordering first (where the buyer's input and its errors are), then the rest
-        names = sorted(bag, key=lambda name: name != "ordering")
-        return [bag[name] for name in names if isinstance(bag[name], list)]
-    return []
-
-
-def _parameter_error(parameter: Mapping[str, Any]) -> dict[str, Any] | None:
-    error = _as_error(parameter.get("error"))
-    if error is None and (parameter.get("errorCode") or parameter.get("errorMessage")):
-        error = {"id": parameter.get("errorCode"), "message": parameter.get("errorMessage")}
-    return error
-
-
-def _parameter_errors(answer: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    found = []
-    for group in _parameter_groups(answer):
-        for position, parameter in enumerate(group):
-            if isinstance(parameter, Mapping):
-                error = _parameter_error(parameter)
-                if error is not None:
-                    name = parameter.get("externalId") or parameter.get("id") or f"#{position}"
-                    found.append((str(name), error))
-    return found
-
-
 def _short_value(value: Any, limit: int = 40) -> str:
     text = _compact(value) if isinstance(value, Mapping | list) else repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
@@ -156,7 +118,7 @@ def _request_summary(request: Mapping[str, Any]) -> list[str]:
                 text += f" unitPP={price['unitPP']}"
             described.append(text)
         out.append(f"  lines: {'; '.join(described) or 'none'}")
-    for group, parameters in _named_parameter_groups(request):
+    for group, parameters in _namedparameter_groups(request):
         values = [
             f"{p.get('externalId') or p.get('id') or '?'}={_short_value(p.get('value'))}"
             for p in parameters
@@ -170,7 +132,7 @@ def _request_summary(request: Mapping[str, Any]) -> list[str]:
     return out
 
 
-def _named_parameter_groups(request: Mapping[str, Any]) -> list[tuple[str, list[Any]]]:
+def _namedparameter_groups(request: Mapping[str, Any]) -> list[tuple[str, list[Any]]]:
     bag = request.get("parameters")
     if isinstance(bag, list):
         return [("parameters", bag)]
@@ -263,13 +225,13 @@ class CallResult:
     def error(self) -> dict[str, Any] | None:
         """The object-level ``error`` of a 200 answer (``{"id", "message"}``), else None."""
         answer = self._answer
-        return None if answer is None else _as_error(answer.get("error"))
+        return None if answer is None else answers.error_of(answer.get("error"))
 
     @property
     def refused(self) -> bool:
         """A 200 with an error on the object or on a parameter."""
         answer = self._answer
-        return answer is not None and (self.error is not None or bool(_parameter_errors(answer)))
+        return answer is not None and answers.dict_has_error(answer)
 
     @property
     def accepted(self) -> bool:
@@ -298,7 +260,7 @@ class CallResult:
                 f" parameters. {self._verdict()}."
             )
         known = []
-        for group in _parameter_groups(answer):
+        for group in answers.parameter_groups(answer):
             for parameter in group:
                 if isinstance(parameter, Mapping):
                     if parameter.get("externalId") == external_id:
@@ -317,7 +279,7 @@ class CallResult:
         >>> result.parameter_error("partner_id")
         {'id': 'P1', 'message': 'Unknown partner.'}
         """
-        return _parameter_error(self.parameter(external_id))
+        return answers.parameter_error(self.parameter(external_id))
 
     # -- printing -------------------------------------------------------------------------------
 
@@ -348,7 +310,7 @@ class CallResult:
             errors.append(f"error {_error_text(self.error)}")
         errors.extend(
             f"parameter {name} error {_error_text(error)}"
-            for name, error in _parameter_errors(answer)
+            for name, error in answers.parameter_errors(answer)
         )
         return ", ".join(errors) if errors else "no error"
 

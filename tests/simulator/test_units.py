@@ -13,7 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import receiver.simulator
-from receiver.simulator.apply import apply_answer, describe, is_refused, next_line_id
+from receiver.answers import dict_has_error
+from receiver.simulator.apply import apply_answer, describe, next_line_id
 from receiver.simulator.matching import candidate_types, criteria_match, values_at
 from receiver.simulator.problems import Problem
 from receiver.simulator.records import WebhookRecord, to_wire
@@ -204,7 +205,7 @@ def test_line_ids_continue_from_the_highest() -> None:
     ],
 )
 def test_is_refused(obj: dict[str, Any], refused: bool) -> None:
-    assert is_refused(obj) is refused
+    assert dict_has_error(obj) is refused
 
 
 def test_describe_clips_long_changes() -> None:
