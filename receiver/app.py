@@ -17,11 +17,14 @@ webhook type and answers with the object as the handler left it.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import hashlib
 import hmac
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import pydantic_core
 
@@ -51,11 +54,13 @@ from receiver.errors import (
     InvalidObjectError,
     RegistrationClosedError,
     RequestError,
+    StoreUnavailableError,
     TokenError,
 )
 from receiver.models import MODEL_BY_OBJECT_TYPE, ObjectModel
 from receiver.secrets import SecretSource, as_secret_source, from_env, is_plausible_webhook_id
-from receiver.stats import Statistics, call_record, iso_now
+from receiver.stats import PendingStatistics, Statistics, WebhookStats, call_record, iso_now
+from receiver.store import DEFAULT_TIMEOUT, Store, as_store
 from receiver.types import (
     ANSWER,
     KNOWN_WEBHOOK_TYPES,
@@ -75,6 +80,9 @@ DEFAULT_REJECT_MESSAGE = (
 )
 REJECT_ERROR_ID = "RCV-VALIDATION-FAILED"
 ADMIN_PREFIX = "/_receiver/webhooks"
+REPLAYED = "token_replayed"
+MAX_REPLAY_TTL = 86_400  # seconds a seen token is remembered at most
+ReplayFailMode = Literal["open", "closed"]
 
 
 class Receiver:
@@ -96,6 +104,15 @@ class Receiver:
         issuer, audience: checked only when set.
         clear_errors: clear the object's previous errors before the handler runs.
         reject_message: the message of the ``"reject"`` policy's error.
+        store: shared state (seen tokens, statistics): a :class:`receiver.store.Store`, a URL
+            (``"memory"``, ``"redis://host:6379/0"``), or None to read ``RECEIVER_STORE``
+            (memory when unset).
+        replay_guard: refuse a token already used for a different body (401
+            ``token_replayed``); the same token with the same body (the platform's retry) passes.
+        replay_fail_mode: when the store cannot be reached: ``"open"`` lets calls through
+            without the check (logged), ``"closed"`` answers 503.
+        store_timeout: seconds a store operation may take (for a store given as a URL).
+        stats_flush_interval: seconds between flushes of statistics to a shared store.
     """
 
     def __init__(
@@ -112,6 +129,11 @@ class Receiver:
         audience: str | Sequence[str] | None = None,
         clear_errors: bool = True,
         reject_message: str = DEFAULT_REJECT_MESSAGE,
+        store: object = None,
+        replay_guard: bool = False,
+        replay_fail_mode: str = "open",
+        store_timeout: float = DEFAULT_TIMEOUT,
+        stats_flush_interval: float = 1.0,
     ) -> None:
         self._secrets: SecretSource | None = None if secrets is None else as_secret_source(secrets)
         self.webhooks: dict[str, WebhookType] = {
@@ -146,6 +168,30 @@ class Receiver:
             raise ConfigurationError("reject_message must be 1 to 4000 characters long.")
         self.reject_message = reject_message
         self.statistics = Statistics()
+        if replay_fail_mode not in ("open", "closed"):
+            raise ConfigurationError(
+                f"replay_fail_mode must be 'open' or 'closed', not {replay_fail_mode!r}."
+            )
+        self.replay_fail_mode: ReplayFailMode = replay_fail_mode  # type: ignore[assignment]
+        self.replay_guard = bool(replay_guard)
+        if not store_timeout > 0:
+            raise ConfigurationError(
+                f"store_timeout must be a positive number of seconds, not {store_timeout!r}."
+            )
+        if not stats_flush_interval > 0:
+            raise ConfigurationError(
+                "stats_flush_interval must be a positive number of seconds,"
+                f" not {stats_flush_interval!r}."
+            )
+        self.stats_flush_interval = float(stats_flush_interval)
+        self._store_timeout = float(store_timeout)
+        self._store: Store | None = (
+            None if store is None else as_store(store, timeout=self._store_timeout)
+        )
+        self._pending: PendingStatistics | None = None
+        self._flusher: asyncio.Task[None] | None = None
+        self._flusher_loop: asyncio.AbstractEventLoop | None = None
+        self._replay_skipped = 0
         self._handlers: dict[WebhookType, Handler] = {}
         self._shared_model: type[ObjectModel] | None = None
         self._started = False
@@ -269,6 +315,12 @@ class Receiver:
         self._secrets = None if secrets is None else as_secret_source(secrets)
 
     @property
+    def store(self) -> Store | None:
+        """The shared-state store; None until startup when ``store=`` was not given (then
+        ``RECEIVER_STORE`` is read)."""
+        return self._store
+
+    @property
     def started(self) -> bool:
         """True once the receiver has started (lifespan startup or its first call): from then on
         handlers can no longer be registered."""
@@ -288,6 +340,10 @@ class Receiver:
             self._secrets = from_env()
         if self._started:
             return
+        if self._store is None:
+            self._store = as_store(None, timeout=self._store_timeout)
+        if self._store.shared:
+            self._pending = PendingStatistics()
         self._started = True
         kinds = {_object_type(handler) for handler in self._handlers.values()}
         if len(kinds) == 1 and not any(handler.raw for handler in self._handlers.values()):
@@ -342,13 +398,61 @@ class Receiver:
                 except ConfigurationError as exc:
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
                     return
+                self._ensure_flusher()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
-                closer = getattr(self._secrets, "aclose", None)
-                if closer is not None:
-                    await closer()
+                await self.shutdown()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+    async def shutdown(self) -> None:
+        """Flush statistics to a shared store and close connections; runs at ASGI lifespan
+        shutdown (call it yourself when mounted in an app that does not forward lifespan)."""
+        flusher, self._flusher = self._flusher, None
+        if flusher is not None and self._flusher_loop is asyncio.get_running_loop():
+            flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await flusher
+        await self.flush_statistics()
+        closer = getattr(self._secrets, "aclose", None)
+        if closer is not None:
+            await closer()
+        if self._store is not None:
+            await self._store.aclose()
+
+    # -- shared statistics --------------------------------------------------------------------
+
+    def _ensure_flusher(self) -> None:
+        """Start the periodic flush of statistics to a shared store in this event loop (again
+        after a fork: the parent's task does not exist in the child)."""
+        if self._pending is None:
+            return
+        loop = asyncio.get_running_loop()
+        if self._flusher is not None and self._flusher_loop is loop and not self._flusher.done():
+            return
+        self._flusher_loop = loop
+        self._flusher = loop.create_task(self._flush_periodically(), name="receiver-stats-flush")
+
+    async def _flush_periodically(self) -> None:
+        while True:
+            await asyncio.sleep(self.stats_flush_interval)
+            try:
+                await self.flush_statistics()
+            except Exception:  # never let the task die: the next tick tries again
+                logger.exception("Flushing statistics failed")
+
+    async def flush_statistics(self) -> bool:
+        """Send the statistics recorded since the last flush to the shared store. False when the
+        store is unavailable: they stay here and go with the next flush."""
+        if self._pending is None or not len(self._pending) or self._store is None:
+            return True
+        taken = self._pending.take()
+        try:
+            await self._store.merge_statistics(taken)
+        except StoreUnavailableError:
+            self._pending.put_back(taken)
+            return False
+        return True
 
     async def _http(self, scope: Scope, receive: Any, send: Any) -> None:
         path = route_path(scope).rstrip("/") or "/"
@@ -403,21 +507,40 @@ class Receiver:
                 [(b"www-authenticate", b"Bearer")],
             )
             return
+        entries, scope_name = await self._statistics_view()
         if not webhook_id:
-            data = [stats.to_wire() for stats in self.statistics.all()]
+            data = [stats.to_wire() for stats in entries]
             body = {
-                "$meta": {"pagination": {"offset": 0, "limit": len(data), "total": len(data)}},
+                "$meta": {
+                    "pagination": {"offset": 0, "limit": len(data), "total": len(data)},
+                    "scope": scope_name,
+                },
                 "data": data,
             }
             await send_json(send, 200, pydantic_core.to_json(body))
             return
-        stats = self.statistics.get(webhook_id)
+        stats = next((entry for entry in entries if entry.webhook_id == webhook_id), None)
         if stats is None:
             await send_json(
                 send, 404, answers.error_body("not_found", f"No calls recorded for {webhook_id}.")
             )
             return
-        await send_json(send, 200, pydantic_core.to_json(stats.to_wire()))
+        await send_json(
+            send, 200, pydantic_core.to_json({**stats.to_wire(), "$meta": {"scope": scope_name}})
+        )
+
+    async def _statistics_view(self) -> tuple[list[WebhookStats], str]:
+        """The statistics to show and their scope: ``"deployment"`` (from the shared store,
+        with this process's latest calls flushed first) or ``"process"`` (this process only:
+        no shared store, or it is unavailable)."""
+        self.startup()
+        if self._store is not None and self._store.shared:
+            try:
+                await self.flush_statistics()
+                return await self._store.statistics(), "deployment"
+            except StoreUnavailableError:
+                pass
+        return self.statistics.all(), "process"
 
     # -- one call -----------------------------------------------------------------------------
 
@@ -445,6 +568,13 @@ class Receiver:
             call.error = exc.message
             if exc.status == 405:
                 extra_headers = [(b"allow", b"POST")]
+        except StoreUnavailableError:
+            status, call.outcome, call.error = 503, "store_unavailable", "store unavailable"
+            body = answers.error_body(
+                "replay_guard_unavailable",
+                "The receiver cannot check this token for reuse right now; try again shortly.",
+            )
+            extra_headers = [(b"retry-after", b"1")]
         except AmbiguousHandlersError as exc:
             logger.error("%s", exc)
             status, call.outcome, call.error = 500, "misconfigured", str(exc)
@@ -463,20 +593,21 @@ class Receiver:
         await send_json(send, status, body, extra_headers)
         duration = time.monotonic() - started
         if call.known and call.webhook_id is not None:
-            self.statistics.record(
-                call.webhook_id,
-                call_record(
-                    status=status,
-                    call_time=call_time,
-                    response_time=iso_now(),
-                    error=call.error,
-                    response=body,
-                    headers=_loggable_headers(call.headers(scope)),
-                    webhook_type=call.webhook_type,
-                    object_id=call.object_id,
-                    outcome=call.outcome,
-                ),
+            record = call_record(
+                status=status,
+                call_time=call_time,
+                response_time=iso_now(),
+                error=call.error,
+                response=body,
+                headers=_loggable_headers(call.headers(scope)),
+                webhook_type=call.webhook_type,
+                object_id=call.object_id,
+                outcome=call.outcome,
             )
+            self.statistics.record(call.webhook_id, record)
+            if self._pending is not None:
+                self._pending.record(call.webhook_id, record)
+                self._ensure_flusher()
         if not call_logger.isEnabledFor(logging.INFO):
             return
         call_logger.info(
@@ -505,8 +636,10 @@ class Receiver:
                 415, "unsupported_media_type", "Content-Type must be application/json."
             )
         self.startup()
-        claims = await self._verify(scope, call)
+        claims, signature = await self._verify(scope, call)
         body = await read_body(scope, receive, self.max_body_size)
+        if self.replay_guard:
+            await self._check_replay(signature, claims, body)
         handler = self._handlers.get(call.webhook_type) if call.webhook_type else None
         model = self._model_before_parsing(handler)
         if model is not None:
@@ -549,7 +682,41 @@ class Receiver:
             # Defensive: a body parse_object accepts always fits a lenient model.
             raise RequestError(400, "invalid_object", str(exc)) from None
 
-    async def _verify(self, scope: Scope, call: _Call) -> dict[str, Any]:
+    async def _check_replay(self, signature: bytes, claims: dict[str, Any], body: bytes) -> None:
+        """Refuse a token already used for another body; pass a retry of the same body."""
+        assert self._store is not None  # set by startup()
+        # Keys are digests: the store never holds a usable token.
+        token_key = hashlib.sha256(signature).digest()
+        body_digest = hashlib.sha256(body).digest()
+        try:
+            first_use = await self._store.first_use(token_key, body_digest, self._token_ttl(claims))
+        except StoreUnavailableError:
+            if self.replay_fail_mode == "closed":
+                raise
+            self._replay_skipped += 1
+            if self._replay_skipped == 1 or self._replay_skipped % 1000 == 0:
+                logger.warning(
+                    "Replay guard skipped: the store is unavailable and replay_fail_mode is"
+                    " 'open' (%d calls so far).",
+                    self._replay_skipped,
+                )
+            return
+        if not first_use:
+            raise TokenError(REPLAYED, "Invalid token: already used for a different request.")
+
+    def _token_ttl(self, claims: dict[str, Any]) -> float:
+        """How long a token stays acceptable from now: until ``exp`` (and ``iat`` + max age)
+        plus the leeway; at least one second."""
+        options = self.verify_options
+        now = time.time()
+        # exp is required and was checked (int() succeeds); a far-future exp is capped so that
+        # the store's entries stay bounded in time.
+        until: float = min(int(claims["exp"]), int(now) + MAX_REPLAY_TTL) + options.leeway
+        if options.max_age is not None and "iat" in claims:
+            until = min(until, int(claims["iat"]) + options.max_age + options.leeway)
+        return max(1.0, until - now)
+
+    async def _verify(self, scope: Scope, call: _Call) -> tuple[dict[str, Any], bytes]:
         raw = header(scope, b"authorization")
         if raw is None:
             raise TokenError(
@@ -584,7 +751,7 @@ class Receiver:
         if not tokens.verify_signature(parsed, secrets):
             raise TokenError(tokens.BAD_SIGNATURE, "Invalid token: bad signature.")
         tokens.check_claims(parsed.claims, self.verify_options)
-        return dict(parsed.claims)
+        return dict(parsed.claims), parsed.signature
 
     def _handler_for(self, call: _Call, data: dict[str, Any]) -> Handler | None:
         if call.webhook_type is None and call.webhook_id is not None:

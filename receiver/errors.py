@@ -11,6 +11,7 @@
     ├── SecretLookupError           a secret resolver failed (the call is refused with 401)
     ├── RequestError                a call's HTTP request is unusable (400/405/413/415)
     ├── AnswerError                 the handler's answer cannot be sent to the platform
+    ├── StoreUnavailableError       the shared store (Redis) did not answer in time
     └── ModelError                  a model got something it cannot hold
         ├── InvalidObjectError          from_json/from_dict: not JSON, not an object, no string id
         ├── MessageTooLongError         an error message over the platform's 4000 characters
@@ -95,6 +96,10 @@ class TokenError(ReceiverError):
         self.reason = reason
         self.message = message
         super().__init__(message)
+
+
+class StoreUnavailableError(ReceiverError):
+    """The shared store (Redis) could not be reached or did not answer within its timeout."""
 
 
 class SecretLookupError(ReceiverError):

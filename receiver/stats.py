@@ -89,6 +89,22 @@ class WebhookStats:
             self.webhook_type = call["webhookType"]
         self.updated = time.monotonic()
 
+    def merge(self, delta: StatsDelta) -> None:
+        """Add what another process saw after everything already counted here."""
+        self.total += delta.total
+        self.successes += delta.successes
+        self.failures += delta.failures
+        if delta.saw_success:
+            self.failures_since_last_success = delta.failures_after_success
+        else:
+            self.failures_since_last_success += delta.failures
+        self.last_call = _newer(self.last_call, delta.last_call)
+        self.last_success = _newer(self.last_success, delta.last_success)
+        self.last_failure = _newer(self.last_failure, delta.last_failure)
+        if delta.webhook_type:
+            self.webhook_type = delta.webhook_type
+        self.updated = time.monotonic()
+
     def to_wire(self) -> dict[str, Any]:
         """The Webhook-shaped view: ``id``, ``type``, ``statistics`` and the call objects."""
         wire: dict[str, Any] = {"id": self.webhook_id}
@@ -119,16 +135,113 @@ class Statistics:
         self._max = max_webhooks
 
     def record(self, webhook_id: str, call: dict[str, Any]) -> None:
+        self._entry(webhook_id).record(call)
+
+    def merge(self, webhook_id: str, delta: StatsDelta) -> None:
+        """Add a delta flushed by a process (see :class:`PendingStatistics`)."""
+        self._entry(webhook_id).merge(delta)
+
+    def _entry(self, webhook_id: str) -> WebhookStats:
         entry = self._by_id.get(webhook_id)
         if entry is None:
             if len(self._by_id) >= self._max:
                 oldest = min(self._by_id.values(), key=lambda stats: stats.updated)
                 del self._by_id[oldest.webhook_id]
             entry = self._by_id[webhook_id] = WebhookStats(webhook_id)
-        entry.record(call)
+        return entry
 
     def get(self, webhook_id: str) -> WebhookStats | None:
         return self._by_id.get(webhook_id)
 
     def all(self) -> list[WebhookStats]:
         return sorted(self._by_id.values(), key=lambda stats: stats.webhook_id)
+
+
+def _newer(kept: dict[str, Any] | None, new: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The later of two call records by ``callTime`` (same format, so text order is time order);
+    calls from several instances can arrive out of order."""
+    if new is None:
+        return kept
+    if kept is None or new["callTime"] >= kept["callTime"]:
+        return new
+    return kept
+
+
+@dataclass(slots=True)
+class StatsDelta:
+    """What one process saw of one webhook since its last flush to the shared store."""
+
+    total: int = 0
+    successes: int = 0
+    failures: int = 0
+    saw_success: bool = False
+    # Failures after the last success of this delta (all of them when it saw none).
+    failures_after_success: int = 0
+    webhook_type: str | None = None
+    last_call: dict[str, Any] | None = None
+    last_success: dict[str, Any] | None = None
+    last_failure: dict[str, Any] | None = None
+
+    def record(self, call: dict[str, Any]) -> None:
+        self.total += 1
+        if call["success"]:
+            self.successes += 1
+            self.saw_success = True
+            self.failures_after_success = 0
+            self.last_success = call
+        else:
+            self.failures += 1
+            self.failures_after_success += 1
+            self.last_failure = call
+        self.last_call = call
+        if call.get("webhookType"):
+            self.webhook_type = call["webhookType"]
+
+    def then(self, later: StatsDelta) -> StatsDelta:
+        """This delta followed by ``later`` (to put back a delta whose flush failed)."""
+        return StatsDelta(
+            total=self.total + later.total,
+            successes=self.successes + later.successes,
+            failures=self.failures + later.failures,
+            saw_success=self.saw_success or later.saw_success,
+            failures_after_success=(
+                later.failures_after_success
+                if later.saw_success
+                else self.failures_after_success + later.failures
+            ),
+            webhook_type=later.webhook_type or self.webhook_type,
+            last_call=later.last_call or self.last_call,
+            last_success=later.last_success or self.last_success,
+            last_failure=later.last_failure or self.last_failure,
+        )
+
+
+class PendingStatistics:
+    """Calls recorded since the last flush to a shared store, one delta per webhook. Bounded by
+    the number of webhooks (not calls): an outage of the store costs no memory per call."""
+
+    def __init__(self, max_webhooks: int = DEFAULT_MAX_WEBHOOKS) -> None:
+        self._by_id: dict[str, StatsDelta] = {}
+        self._max = max_webhooks
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def record(self, webhook_id: str, call: dict[str, Any]) -> None:
+        delta = self._by_id.get(webhook_id)
+        if delta is None:
+            if len(self._by_id) >= self._max:
+                return  # a guard only: configured webhooks are far fewer
+            delta = self._by_id[webhook_id] = StatsDelta()
+        delta.record(call)
+
+    def take(self) -> dict[str, StatsDelta]:
+        """Everything pending; the buffer starts empty again."""
+        taken, self._by_id = self._by_id, {}
+        return taken
+
+    def put_back(self, taken: dict[str, StatsDelta]) -> None:
+        """Return deltas whose flush failed, before anything recorded since."""
+        for webhook_id, earlier in taken.items():
+            later = self._by_id.get(webhook_id)
+            self._by_id[webhook_id] = earlier if later is None else earlier.then(later)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import AsyncIterator, Callable
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -136,3 +137,31 @@ def purchase_order() -> dict[str, Any]:
 
 
 AsyncClientIterator = AsyncIterator[httpx.AsyncClient]
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A Redis server's URL: CI's (RECEIVER_TEST_REDIS_URL), else one started here. Tests keep
+    apart by key prefix (see ``redis_prefix``)."""
+    from tests.redis_server import RedisServer, ci_redis_url, redis_server_binary
+
+    given = ci_redis_url()
+    if given is not None:
+        yield given
+        return
+    if redis_server_binary() is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must provide Redis: .ci/run installs and starts redis-server.")
+        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def redis_prefix(request: pytest.FixtureRequest) -> str:
+    """A key prefix of this test alone, so tests can share one Redis."""
+    return f"test:{uuid.uuid4().hex}:"

@@ -1,0 +1,420 @@
+"""Shared state of a deployment: tokens already used (the replay guard) and statistics.
+
+One interface, two backends:
+
+- :class:`MemoryStore` (the default): this process only. Enough for one worker; with several
+  workers or instances each keeps its own numbers and its own seen tokens.
+- :class:`RedisStore` (``pip install 'mpt-receiver[redis]'``): every worker and instance that
+  points at the same Redis shares both.
+
+The receiver picks one from ``Receiver(store=...)``, else from the ``RECEIVER_STORE`` variable
+(``memory``, ``redis://host:6379/0``, ``rediss://...``, ``unix:///run/redis.sock``).
+
+Every Redis operation is bounded by a short timeout; a failure marks the store down for a short
+while, so that during an outage calls do not each wait for a timeout. Callers get
+:class:`~receiver.errors.StoreUnavailableError` and decide (the replay guard's fail mode; the
+statistics stay in the process and are flushed later).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast, runtime_checkable
+from urllib.parse import urlsplit
+
+import pydantic_core
+
+from receiver.errors import ConfigurationError, StoreUnavailableError
+from receiver.stats import Statistics, StatsDelta, WebhookStats
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+    from redis.commands.core import AsyncScript
+
+logger = logging.getLogger("receiver.store")
+
+STORE_ENV = "RECEIVER_STORE"
+DEFAULT_TIMEOUT = 0.1
+DEFAULT_RETRY_INTERVAL = 1.0
+DEFAULT_MAX_TOKENS = 100_000
+DEFAULT_PREFIX = "receiver:"
+
+T = TypeVar("T")
+
+
+@runtime_checkable
+class Store(Protocol):
+    """What the receiver keeps beyond one call.
+
+    ``shared`` says whether other processes see the same state: when true the receiver buffers
+    statistics per webhook and flushes them with :meth:`merge_statistics`, and reads them back
+    from the store.
+    """
+
+    shared: bool
+
+    async def first_use(self, token_key: bytes, body_digest: bytes, ttl: float) -> bool:
+        """Remember ``token_key`` for ``ttl`` seconds with the digest of its body. True when the
+        token is new, or was seen with the same body (a retry); False when it was used for
+        another body."""
+        ...
+
+    async def merge_statistics(self, deltas: Mapping[str, StatsDelta]) -> None:
+        """Add per-webhook deltas (calls seen since the last flush)."""
+        ...
+
+    async def statistics(self) -> list[WebhookStats]:
+        """Every webhook's statistics, ordered by webhook id."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections (at shutdown)."""
+        ...
+
+
+class MemoryStore:
+    """State of this process. Seen tokens are bounded by ``max_tokens``: past it the oldest
+    entries are dropped (tokens live minutes, so this is a guard against memory growth, sized for
+    far more calls than one process serves in a token's lifetime)."""
+
+    shared = False
+
+    def __init__(self, max_tokens: int = DEFAULT_MAX_TOKENS) -> None:
+        if max_tokens < 1:
+            raise ConfigurationError(f"max_tokens must be at least 1, not {max_tokens!r}.")
+        self._tokens: dict[bytes, tuple[bytes, float]] = {}
+        self._max_tokens = max_tokens
+        self._statistics = Statistics()
+
+    def __len__(self) -> int:
+        return len(self._tokens)
+
+    async def first_use(self, token_key: bytes, body_digest: bytes, ttl: float) -> bool:
+        now = time.monotonic()
+        seen = self._tokens.get(token_key)
+        if seen is not None and seen[1] > now:
+            return seen[0] == body_digest
+        self._drop_expired(now)
+        while len(self._tokens) >= self._max_tokens:
+            del self._tokens[next(iter(self._tokens))]
+        self._tokens.pop(token_key, None)  # an expired entry: re-insert at the end
+        self._tokens[token_key] = (body_digest, now + ttl)
+        return True
+
+    def _drop_expired(self, now: float) -> None:
+        # Insertion order is roughly expiry order (one token lifetime for all), so expired
+        # entries sit at the front: the loop stops at the first live one.
+        expired: list[bytes] = []
+        for key, (_, expires) in self._tokens.items():
+            if expires > now or len(expired) >= 64:
+                break
+            expired.append(key)
+        for key in expired:
+            del self._tokens[key]
+
+    async def merge_statistics(self, deltas: Mapping[str, StatsDelta]) -> None:
+        for webhook_id, delta in deltas.items():
+            self._statistics.merge(webhook_id, delta)
+
+    async def statistics(self) -> list[WebhookStats]:
+        return self._statistics.all()
+
+    async def aclose(self) -> None:
+        return None
+
+
+# Remember a token with its body digest unless it is known; a known token passes only with
+# the same digest. One round trip, atomic across instances.
+_FIRST_USE = """
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+local seen = redis.call('GET', KEYS[1])
+if seen == false or seen == ARGV[1] then return 1 end
+return 0
+"""
+
+# Add one webhook's delta; last-call records replace older ones only (instances flush in any
+# order). ARGV: webhook id, total, successes, failures, saw success (0/1), failures after the
+# last success, type, then (record, callTime) for lastCall, lastSuccess, lastFailure, then a score.
+_MERGE = """
+local h = KEYS[1]
+redis.call('HINCRBY', h, 'total', ARGV[2])
+redis.call('HINCRBY', h, 'successes', ARGV[3])
+redis.call('HINCRBY', h, 'failures', ARGV[4])
+if ARGV[5] == '1' then
+  redis.call('HSET', h, 'failuresSinceLastSuccess', ARGV[6])
+else
+  redis.call('HINCRBY', h, 'failuresSinceLastSuccess', ARGV[4])
+end
+if ARGV[7] ~= '' then redis.call('HSET', h, 'type', ARGV[7]) end
+local names = {'lastCall', 'lastSuccess', 'lastFailure'}
+for i, name in ipairs(names) do
+  local record, at = ARGV[6 + 2 * i], ARGV[7 + 2 * i]
+  if record ~= '' then
+    local kept = redis.call('HGET', h, name .. 'Time')
+    if kept == false or at >= kept then
+      redis.call('HSET', h, name, record, name .. 'Time', at)
+    end
+  end
+end
+redis.call('ZADD', KEYS[2], ARGV[14], ARGV[1])
+return 1
+"""
+
+_COUNTERS = ("total", "successes", "failures", "failuresSinceLastSuccess")
+
+
+class RedisStore:
+    """State shared through Redis by every process configured with the same URL and prefix.
+
+    Args:
+        url: ``redis://``, ``rediss://`` or ``unix://`` URL (database number and password as
+            redis-py reads them).
+        prefix: put before every key, to share one Redis between deployments.
+        timeout: seconds any one operation may take (connect included).
+        retry_interval: seconds to skip Redis after a failure before trying again.
+        max_webhooks: how many webhooks' statistics are read back at most.
+    """
+
+    shared = True
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        prefix: str = DEFAULT_PREFIX,
+        timeout: float = DEFAULT_TIMEOUT,
+        retry_interval: float = DEFAULT_RETRY_INTERVAL,
+        max_webhooks: int = 10_000,
+    ) -> None:
+        try:
+            import redis.asyncio  # noqa: F401 - checked here so a missing extra fails at startup
+        except ImportError:
+            raise ConfigurationError(
+                "A redis:// store needs the redis package: pip install 'mpt-receiver[redis]'."
+            ) from None
+        if not timeout > 0:
+            raise ConfigurationError(f"timeout must be a positive number of seconds: {timeout!r}")
+        if retry_interval < 0:
+            raise ConfigurationError(f"retry_interval must be >= 0: {retry_interval!r}")
+        self.url = url
+        self.prefix = prefix
+        self.timeout = float(timeout)
+        self.retry_interval = float(retry_interval)
+        self.max_webhooks = max_webhooks
+        self._client: Redis | None = None
+        self._first_use: AsyncScript | None = None
+        self._owner: tuple[int, asyncio.AbstractEventLoop] | None = None
+        self._down_until = 0.0
+        self._down_since: float | None = None
+
+    def __repr__(self) -> str:
+        return f"RedisStore({redacted_url(self.url)!r}, prefix={self.prefix!r})"
+
+    @property
+    def available(self) -> bool:
+        """False while the store is considered down (after a failure, for retry_interval)."""
+        return self._down_since is None
+
+    def _connection(self) -> Redis:
+        # A client belongs to one process and one event loop: after a fork (gunicorn --preload,
+        # multiprocessing) or in a new loop, make a new one instead of sharing sockets.
+        owner = (os.getpid(), asyncio.get_running_loop())
+        if self._client is None or self._owner != owner:
+            from redis.asyncio import Redis
+            from redis.asyncio.retry import Retry
+            from redis.backoff import NoBackoff
+
+            self._client = Redis.from_url(
+                self.url,
+                socket_timeout=self.timeout,
+                socket_connect_timeout=self.timeout,
+                retry=Retry(NoBackoff(), 0),
+                decode_responses=False,
+            )
+            self._first_use = self._client.register_script(_FIRST_USE)
+            self._owner = owner
+        return self._client
+
+    async def _run(self, operation: Callable[[Redis], Awaitable[T]]) -> T:
+        if self._down_since is not None and time.monotonic() < self._down_until:
+            raise StoreUnavailableError("The shared store is unavailable (retrying shortly).")
+        from redis.exceptions import RedisError
+
+        try:
+            result = await asyncio.wait_for(operation(self._connection()), self.timeout)
+        except (RedisError, OSError, TimeoutError) as exc:
+            self._mark_down(exc)
+            await self._drop_connections()
+            raise StoreUnavailableError(
+                f"The shared store did not answer: {type(exc).__name__}."
+            ) from None
+        if self._down_since is not None:
+            logger.warning(
+                "Shared store %s is back after %.1f s.",
+                redacted_url(self.url),
+                time.monotonic() - self._down_since,
+            )
+            self._down_since = None
+        return result
+
+    async def _drop_connections(self) -> None:
+        # A timed-out command leaves its connection mid-reply: close every socket now (no file
+        # descriptor left behind during an outage) and connect afresh next time.
+        client, self._client = self._client, None
+        if client is None:
+            return
+        try:
+            await asyncio.wait_for(
+                client.connection_pool.disconnect(inuse_connections=True), self.timeout
+            )
+        except Exception:  # the sockets are being torn down anyway
+            logger.debug("Closing Redis connections failed", exc_info=True)
+
+    def _mark_down(self, exc: BaseException) -> None:
+        now = time.monotonic()
+        if self._down_since is None:
+            self._down_since = now
+            # The exception's text may quote the URL (with a password): only its type.
+            logger.warning(
+                "Shared store %s is unavailable (%s); retrying every %.1f s.",
+                redacted_url(self.url),
+                type(exc).__name__,
+                self.retry_interval,
+            )
+        self._down_until = now + self.retry_interval
+
+    async def first_use(self, token_key: bytes, body_digest: bytes, ttl: float) -> bool:
+        key = self.prefix.encode() + b"replay:" + token_key.hex().encode()
+        milliseconds = max(1, int(ttl * 1000))
+
+        async def check(client: Redis) -> Any:
+            assert self._first_use is not None  # registered with the client
+            return await self._first_use(keys=[key], args=[body_digest, milliseconds])
+
+        return bool(await self._run(check))
+
+    async def merge_statistics(self, deltas: Mapping[str, StatsDelta]) -> None:
+        if not deltas:
+            return
+        ids_key = self.prefix + "stats:ids"
+        score = time.time()
+
+        async def merge(client: Redis) -> Any:
+            async with client.pipeline(transaction=False) as pipe:
+                for webhook_id, delta in deltas.items():
+                    args: list[Any] = [
+                        webhook_id,
+                        delta.total,
+                        delta.successes,
+                        delta.failures,
+                        int(delta.saw_success),
+                        delta.failures_after_success,
+                        delta.webhook_type or "",
+                    ]
+                    for record in (delta.last_call, delta.last_success, delta.last_failure):
+                        if record is None:
+                            args += ["", ""]
+                        else:
+                            args += [pydantic_core.to_json(record), record["callTime"]]
+                    args.append(score)
+                    pipe.eval(_MERGE, 2, self._stats_key(webhook_id), ids_key, *args)
+                return await pipe.execute()
+
+        await self._run(merge)
+
+    async def statistics(self) -> list[WebhookStats]:
+        async def read(client: Redis) -> list[WebhookStats]:
+            ids = await client.zrange(self.prefix + "stats:ids", 0, self.max_webhooks - 1)
+            names = sorted(cast(bytes, raw).decode() for raw in ids)
+            async with client.pipeline(transaction=False) as pipe:
+                for webhook_id in names:
+                    pipe.hgetall(self._stats_key(webhook_id))
+                rows = await pipe.execute()
+            return [_webhook_stats(name, row) for name, row in zip(names, rows, strict=True) if row]
+
+        return await self._run(read)
+
+    async def aclose(self) -> None:
+        client, self._client = self._client, None
+        if client is not None and self._owner is not None and self._owner[0] == os.getpid():
+            try:
+                await asyncio.wait_for(client.aclose(), self.timeout)
+            except Exception:  # closing at shutdown; nothing left to do
+                logger.debug("Closing the Redis client failed", exc_info=True)
+
+    def _stats_key(self, webhook_id: str) -> str:
+        return f"{self.prefix}stats:{webhook_id}"
+
+
+def _webhook_stats(webhook_id: str, row: Mapping[bytes, bytes]) -> WebhookStats:
+    fields = {key.decode(): value for key, value in row.items()}
+    counters = {name: int(fields.get(name, b"0")) for name in _COUNTERS}
+    record: dict[str, dict[str, Any] | None] = {}
+    for name in ("lastCall", "lastSuccess", "lastFailure"):
+        raw = fields.get(name)
+        record[name] = None if raw is None else pydantic_core.from_json(raw)
+    webhook_type = fields.get("type")
+    return WebhookStats(
+        webhook_id,
+        webhook_type=webhook_type.decode() if webhook_type else None,
+        total=counters["total"],
+        successes=counters["successes"],
+        failures=counters["failures"],
+        failures_since_last_success=counters["failuresSinceLastSuccess"],
+        last_call=record["lastCall"],
+        last_success=record["lastSuccess"],
+        last_failure=record["lastFailure"],
+    )
+
+
+def redacted_url(url: str) -> str:
+    """``url`` without its password, for logs and errors."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    user = f"{parts.username}:***@" if parts.username else "***@"
+    return parts._replace(netloc=user + host).geturl()
+
+
+def store_from_url(url: str, *, timeout: float = DEFAULT_TIMEOUT) -> Store:
+    """The store a URL names: ``memory`` (or empty) or a Redis URL."""
+    text = url.strip()
+    if text in ("", "memory", "memory://"):
+        return MemoryStore()
+    scheme = urlsplit(text).scheme.lower()
+    if scheme in ("redis", "rediss", "unix"):
+        return RedisStore(text, timeout=timeout)
+    raise ConfigurationError(
+        f"{STORE_ENV} / store= must be 'memory' or a redis://, rediss:// or unix:// URL,"
+        f" not {redacted_url(text)!r}."
+    )
+
+
+def as_store(value: object, *, timeout: float = DEFAULT_TIMEOUT) -> Store:
+    """A :class:`Store` from ``Receiver(store=...)``: a store, a URL, or None (read
+    ``RECEIVER_STORE``; memory when unset)."""
+    if value is None:
+        return store_from_url(os.environ.get(STORE_ENV, ""), timeout=timeout)
+    if isinstance(value, str):
+        return store_from_url(value, timeout=timeout)
+    if isinstance(value, Store):
+        return value
+    raise ConfigurationError(f"store= takes a Store, a URL or None, not {type(value).__name__}.")
+
+
+__all__ = [
+    "STORE_ENV",
+    "MemoryStore",
+    "RedisStore",
+    "Store",
+    "as_store",
+    "redacted_url",
+    "store_from_url",
+]

@@ -1,0 +1,336 @@
+"""The store interface: the same behaviour from the memory and the Redis backend, and Redis
+outages that cost a bounded wait and leak no password."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from receiver.errors import ConfigurationError, StoreUnavailableError
+from receiver.stats import StatsDelta
+from receiver.store import MemoryStore, RedisStore, Store, as_store, redacted_url, store_from_url
+from tests.redis_server import RedisServer, free_port
+
+pytestmark = pytest.mark.anyio
+
+
+def call(
+    success: bool, at: str, webhook_type: str = "ValidatePurchaseOrderDraft"
+) -> dict[str, object]:
+    return {"success": success, "callTime": at, "webhookType": webhook_type, "outcome": "x"}
+
+
+def delta(*calls: dict[str, object]) -> StatsDelta:
+    result = StatsDelta()
+    for item in calls:
+        result.record(item)
+    return result
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def store(request: pytest.FixtureRequest) -> AsyncIterator[Store]:
+    if request.param == "memory":
+        made: Store = MemoryStore()
+    else:
+        url = request.getfixturevalue("redis_url")
+        made = RedisStore(url, prefix=request.getfixturevalue("redis_prefix"), timeout=2.0)
+    yield made
+    await made.aclose()
+
+
+# -- replay: first use --------------------------------------------------------------------------
+
+
+async def test_a_new_token_is_a_first_use(store: Store) -> None:
+    assert await store.first_use(b"t1", b"body-a", 60) is True
+
+
+async def test_the_same_token_with_the_same_body_passes_again(store: Store) -> None:
+    await store.first_use(b"t1", b"body-a", 60)
+    assert await store.first_use(b"t1", b"body-a", 60) is True
+
+
+async def test_the_same_token_with_another_body_is_refused(store: Store) -> None:
+    await store.first_use(b"t1", b"body-a", 60)
+    assert await store.first_use(b"t1", b"body-b", 60) is False
+    # The first body still passes: the refused attempt did not replace it.
+    assert await store.first_use(b"t1", b"body-a", 60) is True
+
+
+async def test_tokens_are_independent(store: Store) -> None:
+    await store.first_use(b"t1", b"body-a", 60)
+    assert await store.first_use(b"t2", b"body-b", 60) is True
+
+
+async def test_an_entry_expires_with_its_ttl(store: Store) -> None:
+    await store.first_use(b"t1", b"body-a", 0.2)
+    await asyncio.sleep(0.35)
+    assert await store.first_use(b"t1", b"body-b", 60) is True
+
+
+async def test_binary_keys_and_digests_round_trip(store: Store) -> None:
+    key, digest = bytes(range(32)), bytes(range(255, 223, -1))
+    assert await store.first_use(key, digest, 60) is True
+    assert await store.first_use(key, digest, 60) is True
+    assert await store.first_use(key, digest[:-1] + b"\x00", 60) is False
+
+
+# -- statistics -----------------------------------------------------------------------------------
+
+
+async def test_statistics_start_empty(store: Store) -> None:
+    assert await store.statistics() == []
+
+
+async def test_deltas_from_two_processes_add_up(store: Store) -> None:
+    first = delta(call(True, "2026-11-27T10:00:00.000Z"), call(False, "2026-11-27T10:00:01.000Z"))
+    second = delta(call(False, "2026-11-27T10:00:02.000Z"), call(False, "2026-11-27T10:00:03.000Z"))
+    await store.merge_statistics({"WBH-1": first})
+    await store.merge_statistics(
+        {"WBH-1": second, "WBH-2": delta(call(True, "2026-11-27T10:00:04.000Z"))}
+    )
+    one, two = await store.statistics()
+    assert (one.webhook_id, two.webhook_id) == ("WBH-1", "WBH-2")
+    assert (one.total, one.successes, one.failures, one.failures_since_last_success) == (4, 1, 3, 3)
+    assert one.last_call is not None
+    assert one.last_call["callTime"] == "2026-11-27T10:00:03.000Z"
+    assert one.last_success is not None
+    assert one.last_success["callTime"] == "2026-11-27T10:00:00.000Z"
+    assert one.webhook_type == "ValidatePurchaseOrderDraft"
+    assert (two.total, two.successes, two.failures_since_last_success) == (1, 1, 0)
+
+
+async def test_a_success_resets_failures_since_last_success(store: Store) -> None:
+    await store.merge_statistics({"WBH-1": delta(call(False, "2026-11-27T10:00:00.000Z"))})
+    await store.merge_statistics(
+        {
+            "WBH-1": delta(
+                call(True, "2026-11-27T10:00:01.000Z"), call(False, "2026-11-27T10:00:02.000Z")
+            )
+        }
+    )
+    (stats,) = await store.statistics()
+    assert stats.failures_since_last_success == 1
+    assert stats.to_wire()["statistics"] == {
+        "total": 3,
+        "successes": 1,
+        "failures": 2,
+        "failuresSinceLastSuccess": 1,
+    }
+
+
+async def test_an_older_call_flushed_late_does_not_replace_the_last_call(store: Store) -> None:
+    await store.merge_statistics({"WBH-1": delta(call(True, "2026-11-27T10:00:05.000Z"))})
+    await store.merge_statistics({"WBH-1": delta(call(True, "2026-11-27T10:00:01.000Z"))})
+    (stats,) = await store.statistics()
+    assert stats.total == 2
+    assert stats.last_call is not None
+    assert stats.last_call["callTime"] == "2026-11-27T10:00:05.000Z"
+
+
+# -- memory bounds ------------------------------------------------------------------------------
+
+
+async def test_memory_store_is_bounded() -> None:
+    store = MemoryStore(max_tokens=100)
+    for number in range(1000):
+        await store.first_use(number.to_bytes(4, "big"), b"d", 60)
+    assert len(store) == 100
+    # The newest are kept, the oldest dropped.
+    assert await store.first_use((999).to_bytes(4, "big"), b"other", 60) is False
+
+
+async def test_memory_store_drops_expired_entries_as_it_goes() -> None:
+    store = MemoryStore()
+    for number in range(50):
+        await store.first_use(number.to_bytes(4, "big"), b"d", 0.05)
+    await asyncio.sleep(0.1)
+    await store.first_use(b"new", b"d", 60)
+    assert len(store) == 1
+
+
+def test_memory_store_refuses_a_bound_below_one() -> None:
+    with pytest.raises(ConfigurationError, match="max_tokens"):
+        MemoryStore(max_tokens=0)
+
+
+# -- configuration ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("url", ["", "memory", "memory://", "  memory  "])
+def test_memory_urls(url: str) -> None:
+    assert isinstance(store_from_url(url), MemoryStore)
+
+
+@pytest.mark.parametrize(
+    "url", ["redis://127.0.0.1:6379/0", "rediss://cache.example:6380/1", "unix:///run/redis.sock"]
+)
+def test_redis_urls(url: str) -> None:
+    made = store_from_url(url, timeout=0.5)
+    assert isinstance(made, RedisStore)
+    assert made.timeout == 0.5
+
+
+@pytest.mark.parametrize(
+    "url", ["postgres://user:pw@db/x", "http://cache", "redis-cluster://x", "just-text"]
+)
+def test_other_urls_are_a_configuration_error_without_the_password(url: str) -> None:
+    with pytest.raises(ConfigurationError, match="RECEIVER_STORE") as caught:
+        store_from_url(url)
+    assert "pw@" not in str(caught.value)
+
+
+def test_none_reads_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("RECEIVER_STORE", raising=False)
+    assert isinstance(as_store(None), MemoryStore)
+    monkeypatch.setenv("RECEIVER_STORE", "redis://127.0.0.1:1/0")
+    assert isinstance(as_store(None), RedisStore)
+
+
+def test_a_store_object_is_used_as_it_is() -> None:
+    mine = MemoryStore()
+    assert as_store(mine) is mine
+
+
+@pytest.mark.parametrize("value", [42, b"redis://x", object()])
+def test_other_values_are_refused(value: object) -> None:
+    with pytest.raises(ConfigurationError, match="store="):
+        as_store(value)
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("redis://:hunter2@cache:6379/0", "redis://***@cache:6379/0"),
+        ("redis://app:hunter2@cache/0", "redis://app:***@cache/0"),
+        ("redis://cache:6379/0", "redis://cache:6379/0"),
+    ],
+)
+def test_redacted_url(url: str, shown: str) -> None:
+    assert redacted_url(url) == shown
+    assert repr(RedisStore(url)).count("hunter2") == 0
+
+
+@pytest.mark.parametrize(("timeout", "retry"), [(0, 1.0), (-1, 1.0), (0.1, -1)])
+def test_redis_store_refuses_bad_timings(timeout: float, retry: float) -> None:
+    with pytest.raises(ConfigurationError):
+        RedisStore("redis://127.0.0.1/0", timeout=timeout, retry_interval=retry)
+
+
+# -- outages --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def silent_server() -> Iterator[int]:
+    """A TCP server that accepts connections and never answers (a hung Redis)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                accepted.append(listener.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join(timeout=2)
+        for conn in accepted:
+            conn.close()
+        listener.close()
+
+
+async def test_a_hung_redis_costs_at_most_the_timeout(silent_server: int) -> None:
+    store = RedisStore(f"redis://127.0.0.1:{silent_server}/0", timeout=0.2, retry_interval=0)
+    started = time.monotonic()
+    with pytest.raises(StoreUnavailableError):
+        await store.first_use(b"t", b"d", 60)
+    assert time.monotonic() - started < 1.0
+    await store.aclose()
+
+
+async def test_after_a_failure_calls_skip_redis_until_the_retry_interval(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    port = free_port()  # nothing listens: connections are refused at once
+    store = RedisStore(f"redis://:hunter2@127.0.0.1:{port}/0", timeout=0.5, retry_interval=30)
+    caplog.set_level(logging.DEBUG, logger="receiver")
+    with pytest.raises(StoreUnavailableError):
+        await store.first_use(b"t", b"d", 60)
+    assert store.available is False
+    started = time.monotonic()
+    for _ in range(100):
+        with pytest.raises(StoreUnavailableError):
+            await store.merge_statistics({"WBH-1": delta(call(True, "2026-11-27T10:00:00.000Z"))})
+    assert time.monotonic() - started < 0.1  # no connection attempts while marked down
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1  # one line per outage, not one per call
+    assert "hunter2" not in caplog.text
+    await store.aclose()
+
+
+async def test_redis_coming_back_is_used_again(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    server = RedisServer(tmp_path)
+    store = RedisStore(server.url, timeout=1.0, retry_interval=0)
+    caplog.set_level(logging.INFO, logger="receiver")
+    try:
+        with pytest.raises(StoreUnavailableError):
+            await store.first_use(b"t", b"d", 60)
+        server.start()
+        assert await store.first_use(b"t", b"d", 60) is True
+        assert store.available is True
+        assert "is back" in caplog.text
+        server.stop()
+        with pytest.raises(StoreUnavailableError):
+            await store.first_use(b"t", b"other", 60)
+        server.start()  # restarted without persistence: the state is gone, the store works
+        assert await store.first_use(b"t", b"other", 60) is True
+    finally:
+        await store.aclose()
+        server.stop()
+
+
+async def test_a_store_used_before_a_fork_works_in_the_child(
+    redis_url: str, redis_prefix: str
+) -> None:
+    store = RedisStore(redis_url, prefix=redis_prefix, timeout=2.0)
+    assert await store.first_use(b"t", b"d", 60) is True
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: a new event loop, the parent's client must not be reused
+        try:
+            answer = asyncio.run(store.first_use(b"t", b"other", 60))
+            os.write(write, b"1" if answer else b"0")
+        except BaseException:
+            os.write(write, b"E")
+        finally:
+            os._exit(0)
+    os.close(write)
+    try:
+        _, status = os.waitpid(pid, 0)  # noqa: ASYNC222 - the child exits in milliseconds
+        result = os.read(read, 1)
+    finally:
+        os.close(read)
+    assert status == 0
+    assert result == b"0"  # the child saw the parent's token: one shared state
+    assert await store.first_use(b"t", b"d", 60) is True  # the parent's client still works
+    await store.aclose()
