@@ -8,7 +8,8 @@ One interface, two backends:
   points at the same Redis shares both.
 
 The receiver picks one from ``Receiver(store=...)``, else from the ``RECEIVER_STORE`` variable
-(``memory``, ``redis://host:6379/0``, ``rediss://...``, ``unix:///run/redis.sock``).
+(``memory``, ``redis://host:6379/0``, ``rediss://...``, ``unix:///run/redis.sock``; add
+``?prefix=acme-prod:`` to keep deployments apart on one Redis).
 
 Every Redis operation is bounded by a short timeout; a failure marks the store down for a short
 while, so that during an outage calls do not each wait for a timeout. Callers get
@@ -24,7 +25,7 @@ import os
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast, runtime_checkable
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pydantic_core
 
@@ -388,9 +389,17 @@ def store_from_url(url: str, *, timeout: float = DEFAULT_TIMEOUT) -> Store:
     text = url.strip()
     if text in ("", "memory", "memory://"):
         return MemoryStore()
-    scheme = urlsplit(text).scheme.lower()
-    if scheme in ("redis", "rediss", "unix"):
-        return RedisStore(text, timeout=timeout)
+    parts = urlsplit(text)
+    if parts.scheme.lower() in ("redis", "rediss", "unix"):
+        # ?prefix=acme-prod: is ours (redis-py would refuse it); the rest is redis-py's.
+        query = parse_qsl(parts.query, keep_blank_values=True)
+        prefixes = [value for name, value in query if name == "prefix"]
+        rest = urlencode([(name, value) for name, value in query if name != "prefix"])
+        return RedisStore(
+            parts._replace(query=rest).geturl(),
+            prefix=prefixes[-1] if prefixes else DEFAULT_PREFIX,
+            timeout=timeout,
+        )
     raise ConfigurationError(
         f"{STORE_ENV} / store= must be 'memory' or a redis://, rediss:// or unix:// URL,"
         f" not {redacted_url(text)!r}."

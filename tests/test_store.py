@@ -188,6 +188,24 @@ def test_other_urls_are_a_configuration_error_without_the_password(url: str) -> 
     assert "pw@" not in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    ("url", "prefix", "passed_on"),
+    [
+        ("redis://cache/0", "receiver:", "redis://cache/0"),
+        ("redis://cache/0?prefix=acme:", "acme:", "redis://cache/0"),
+        (
+            "redis://cache/0?health_check_interval=5&prefix=p:",
+            "p:",
+            "redis://cache/0?health_check_interval=5",
+        ),
+    ],
+)
+def test_the_url_may_carry_the_key_prefix(url: str, prefix: str, passed_on: str) -> None:
+    made = store_from_url(url)
+    assert isinstance(made, RedisStore)
+    assert (made.prefix, made.url) == (prefix, passed_on)
+
+
 def test_none_reads_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("RECEIVER_STORE", raising=False)
     assert isinstance(as_store(None), MemoryStore)
