@@ -99,6 +99,7 @@ class Receiver:
         deadline: seconds a handler may take.
         admin_token: enables ``GET /_receiver/webhooks`` (statistics) for this Bearer token.
         max_body_size: bytes; larger bodies get 413.
+        body_timeout: seconds the request body may take to arrive; slower gets 408.
         leeway: seconds of clock skew tolerated on ``exp``/``nbf``/``iat``.
         max_token_age: seconds; tokens issued longer ago are refused (None: no limit).
         issuer, audience: checked only when set.
@@ -123,6 +124,7 @@ class Receiver:
         deadline: float = 10.0,
         admin_token: str | None = None,
         max_body_size: int = 5 * 1024 * 1024,
+        body_timeout: float = 10.0,
         leeway: float = 30,
         max_token_age: float | None = 330,
         issuer: str | None = None,
@@ -157,6 +159,11 @@ class Receiver:
                 f"max_body_size must be a positive number of bytes, not {max_body_size!r}."
             )
         self.max_body_size = int(max_body_size)
+        if not body_timeout > 0:
+            raise ConfigurationError(
+                f"body_timeout must be a positive number of seconds, not {body_timeout!r}."
+            )
+        self.body_timeout = float(body_timeout)
         self.verify_options = tokens.VerifyOptions(
             leeway=float(leeway),
             max_age=None if max_token_age is None else float(max_token_age),
@@ -637,7 +644,7 @@ class Receiver:
             )
         self.startup()
         claims, signature = await self._verify(scope, call)
-        body = await read_body(scope, receive, self.max_body_size)
+        body = await read_body(scope, receive, self.max_body_size, self.body_timeout)
         if self.replay_guard:
             await self._check_replay(signature, claims, body)
         handler = self._handlers.get(call.webhook_type) if call.webhook_type else None

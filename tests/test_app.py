@@ -508,6 +508,45 @@ async def test_streamed_body_over_the_limit_stops_reading() -> None:
     assert response.status_code == 413
 
 
+async def test_a_body_arriving_too_slowly_gets_408() -> None:
+    app = make_app(body_timeout=0.2)
+    app.validate_purchase_order_draft(lambda order: order)
+    sent: list[dict[str, Any]] = []
+    messages = [{"type": "http.request", "body": b'{"id": "ORD-1', "more_body": True}]
+
+    async def receive() -> dict[str, Any]:
+        if messages:
+            return messages.pop(0)
+        await asyncio.sleep(3600)  # a client that stops sending mid-body
+        raise AssertionError("unreachable")
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/ValidatePurchaseOrderDraft",
+        "raw_path": b"/ValidatePurchaseOrderDraft",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"authorization", f"Bearer {pyjwt_token()}".encode()),
+            (b"content-type", b"application/json"),
+        ],
+    }
+    started = time.monotonic()
+    await asyncio.wait_for(app(scope, receive, send), 5)
+    assert time.monotonic() - started < 2
+    assert sent[0]["status"] == 408
+    assert json.loads(sent[1]["body"])["id"] == "body_timeout"
+
+
+def test_body_timeout_must_be_positive() -> None:
+    with pytest.raises(ConfigurationError, match="body_timeout"):
+        make_app(body_timeout=0)
+
+
 @pytest.mark.parametrize(
     ("method", "path", "status"),
     [
