@@ -575,6 +575,21 @@ class Receiver:
             call.error = exc.message
             if exc.status == 405:
                 extra_headers = [(b"allow", b"POST")]
+        except asyncio.CancelledError:
+            # The server stops (uvicorn cancels calls still running when its graceful-shutdown
+            # time is up): answer in JSON, as for every other failure, then let it stop.
+            call.outcome = "cancelled"
+            with contextlib.suppress(Exception):
+                await send_json(
+                    send,
+                    503,
+                    answers.error_body(
+                        "shutting_down",
+                        "The receiver stopped before this call was validated; try again.",
+                    ),
+                    [(b"retry-after", b"1")],
+                )
+            raise
         except StoreUnavailableError:
             status, call.outcome, call.error = 503, "store_unavailable", "store unavailable"
             body = answers.error_body(

@@ -14,14 +14,18 @@ failed call or a problem found at run time, 2 for a wrong command line.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import http
 import ipaddress
 import json
+import math
 import re
+import signal
 import ssl
 import sys
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any, BinaryIO, Final
 
@@ -41,6 +45,7 @@ WEBHOOK_ID_ENV: Final = "RECEIVER_WEBHOOK_ID"
 LOG_LEVELS: Final = ("critical", "error", "warning", "info", "debug", "trace")
 LOCAL_HOSTS: Final = frozenset({"localhost", "127.0.0.1", "::1"})
 CONTEXT: Final[dict[str, Any]] = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+DEFAULT_GRACEFUL_TIMEOUT: Final = 30
 
 
 def _package_version() -> str:
@@ -106,6 +111,19 @@ def check_reload(reload: bool, workers: int) -> None:
         )
 
 
+def check_graceful_timeout(seconds: float) -> float:
+    """``--graceful-timeout``: a finite number of seconds above 0 (0 would cut every call in
+    progress at once; uvicorn's own default, no limit, could keep a stopping server forever)."""
+    if not (isinstance(seconds, int | float) and math.isfinite(seconds) and seconds > 0):
+        shown = f"{seconds:g}" if isinstance(seconds, int | float) else repr(seconds)
+        raise click.UsageError(
+            f"--graceful-timeout must be a finite number of seconds above 0, not {shown}: it is how"
+            f" long calls in progress may take to finish when the server stops (default"
+            f" {DEFAULT_GRACEFUL_TIMEOUT:g})."
+        )
+    return float(seconds)
+
+
 def server_options(
     loaded: LoadedApp,
     *,
@@ -116,10 +134,16 @@ def server_options(
     log_level: str = "info",
     access_log: bool = False,
     certificate: DevCertificate | None = None,
+    graceful_timeout: float = DEFAULT_GRACEFUL_TIMEOUT,
 ) -> dict[str, Any]:
     """The keyword arguments of ``uvicorn.run`` for ``loaded`` (an import string, so that
-    ``reload`` and ``workers`` can import it again in other processes)."""
+    ``reload`` and ``workers`` can import it again in other processes).
+
+    ``graceful_timeout`` is uvicorn's ``timeout_graceful_shutdown``: on SIGTERM or SIGINT the
+    server stops accepting connections and waits this many seconds for the calls in progress,
+    then cancels those still running."""
     check_reload(reload, workers)
+    graceful_timeout = check_graceful_timeout(graceful_timeout)
     options: dict[str, Any] = {
         "app": loaded.import_string,
         "app_dir": loaded.app_dir,
@@ -131,6 +155,7 @@ def server_options(
         "log_level": log_level,
         "log_config": log_config(log_level),
         "access_log": access_log,
+        "timeout_graceful_shutdown": graceful_timeout,
     }
     if reload:
         options["reload_dirs"] = [loaded.app_dir]
@@ -138,6 +163,39 @@ def server_options(
         options["ssl_certfile"] = str(certificate.cert_path)
         options["ssl_keyfile"] = str(certificate.key_path)
     return options
+
+
+def _exit_zero(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
+@contextlib.contextmanager
+def sigterm_exits_zero() -> Iterator[None]:
+    """While serving, SIGTERM ends the process with exit code 0, as Ctrl-C does.
+
+    uvicorn handles SIGTERM itself (stop accepting, drain, shut down), then raises the signal
+    again with the handler it found, so that whoever embeds it sees the signal. With the default
+    handler the process would die by the signal (exit code -15, 143 in a shell) after a clean
+    shutdown, which supervisors report as a failure. The handler installed here turns that second
+    SIGTERM, or one that arrives before uvicorn installs its own, into ``SystemExit(0)``. With
+    ``--workers`` uvicorn's supervisor replaces it in the parent and forwards SIGTERM to each
+    worker, which drains the same way. The previous handler is restored on the way out."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread
+        return
+    previous = signal.signal(signal.SIGTERM, _exit_zero)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _graceful_timeout(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    try:
+        return check_graceful_timeout(value)
+    except click.UsageError as exc:
+        message = exc.message.removeprefix("--graceful-timeout ")
+        raise click.BadParameter(message, ctx, param) from None
 
 
 def certificate_notes(certificate: DevCertificate, host: str, port: int) -> list[str]:
@@ -167,6 +225,7 @@ Examples:
   receiver serve src/acme/webhooks.py --reload  # a file; attribute 'app'
   receiver serve acme:create_app --factory --workers 4 --host 0.0.0.0
   receiver serve acme:app --tls-dev             # HTTPS with a cached self-signed certificate
+  receiver serve acme:app --workers 2 --graceful-timeout 20   # SIGTERM: calls get 20 s to finish
 """
 )
 @click.argument("app", metavar="APP")
@@ -205,6 +264,18 @@ Examples:
 @click.option(
     "--factory", is_flag=True, help="APP is a function that takes no arguments and returns the app."
 )
+@click.option(
+    "--graceful-timeout",
+    default=DEFAULT_GRACEFUL_TIMEOUT,
+    show_default=True,
+    type=float,
+    callback=_graceful_timeout,
+    metavar="SECONDS",
+    help="On SIGTERM or Ctrl-C, how long calls in progress may take to finish; those still"
+    " running then are cancelled (their callers get a 500). Handlers also stop at their"
+    " deadline (10 s unless the app sets another). Keep it below your orchestrator's kill delay"
+    " (Kubernetes: terminationGracePeriodSeconds).",
+)
 def serve(
     app: str,
     host: str,
@@ -215,6 +286,7 @@ def serve(
     log_level: str,
     access_log: bool,
     factory: bool,
+    graceful_timeout: float,
 ) -> None:
     """Run APP with uvicorn.
 
@@ -222,6 +294,12 @@ def serve(
     'path/to/file.py:attribute'; ':attribute' defaults to ':app'. A file inside a package (a
     directory with __init__.py) is imported under its package name, so its relative imports
     work. APP is imported once here to check it before the server starts.
+
+    SIGTERM (or Ctrl-C) stops the server gracefully: it refuses new connections at once, closes
+    idle keep-alive connections, lets the calls in progress finish for up to --graceful-timeout
+    seconds, then exits with code 0. With --workers, SIGTERM to the parent process stops every
+    worker that way; the parent passes it on within half a second, and new connections made
+    before it exits wait in the listen queue and are then reset instead of refused.
     """
     check_reload(reload, workers)  # before anything is imported
     try:
@@ -248,10 +326,12 @@ def serve(
         log_level=log_level.lower(),
         access_log=access_log,
         certificate=certificate,
+        graceful_timeout=graceful_timeout,
     )
     import uvicorn
 
-    uvicorn.run(**options)
+    with sigterm_exits_zero():
+        uvicorn.run(**options)
 
 
 # -- shared options -------------------------------------------------------------------------------
