@@ -352,3 +352,43 @@ async def test_a_store_used_before_a_fork_works_in_the_child(
     assert result == b"0"  # the child saw the parent's token: one shared state
     assert await store.first_use(b"t", b"d", 60) is True  # the parent's client still works
     await store.aclose()
+
+
+# -- concurrent checks (batched into one round trip on Redis) -------------------------------------
+
+
+async def test_concurrent_uses_of_one_token_let_exactly_one_body_through(store: Store) -> None:
+    bodies = [f"body-{number % 5}".encode() for number in range(50)]
+    answers = await asyncio.gather(*(store.first_use(b"shared", body, 60) for body in bodies))
+    passed = {body for body, answer in zip(bodies, answers, strict=True) if answer}
+    assert len(passed) == 1  # the first body, and its repeats; the other four are replays
+    assert sum(answers) == 10
+
+
+async def test_concurrent_new_tokens_all_pass(store: Store) -> None:
+    keys = [number.to_bytes(4, "big") for number in range(200)]
+    assert all(await asyncio.gather(*(store.first_use(key, b"d", 60) for key in keys)))
+
+
+async def test_a_batch_whose_redis_is_away_fails_every_member_at_once() -> None:
+    store = RedisStore(f"redis://127.0.0.1:{free_port()}/0", timeout=0.5, retry_interval=0)
+    results = await asyncio.gather(
+        *(store.first_use(number.to_bytes(4, "big"), b"d", 60) for number in range(20)),
+        return_exceptions=True,
+    )
+    assert all(isinstance(result, StoreUnavailableError) for result in results)
+    await store.aclose()
+
+
+async def test_a_cancelled_leader_does_not_leave_the_batch_waiting(silent_server: int) -> None:
+    store = RedisStore(f"redis://127.0.0.1:{silent_server}/0", timeout=5, retry_interval=0)
+    tasks = [
+        asyncio.create_task(store.first_use(number.to_bytes(4, "big"), b"d", 60))
+        for number in range(5)
+    ]
+    await asyncio.sleep(0.2)  # the batch is on its way to a server that never answers
+    tasks[0].cancel()  # the leader (e.g. its call cut at shutdown)
+    results = await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 2)
+    assert isinstance(results[0], asyncio.CancelledError)
+    assert all(isinstance(result, StoreUnavailableError) for result in results[1:])
+    await store.aclose()
