@@ -83,6 +83,7 @@ ADMIN_PREFIX = "/_receiver/webhooks"
 REPLAYED = "token_replayed"
 MAX_REPLAY_TTL = 86_400  # seconds a seen token is remembered at most
 ReplayFailMode = Literal["open", "closed"]
+OPENAPI_PATH = "/_receiver/openapi.json"
 
 
 class Receiver:
@@ -467,6 +468,12 @@ class Receiver:
             if not await self._only_get(scope, send):
                 await send_json(send, 200, b'{"status":"ok"}')
             return
+        if path == OPENAPI_PATH:
+            if not await self._only_get(scope, send):
+                from receiver.openapi import openapi_json
+
+                await send_json(send, 200, openapi_json(self))
+            return
         if path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/"):
             await self._admin(scope, send, path[len(ADMIN_PREFIX) :].strip("/"))
             return
@@ -514,7 +521,16 @@ class Receiver:
                 [(b"www-authenticate", b"Bearer")],
             )
             return
-        entries, scope_name = await self._statistics_view()
+        try:
+            entries, scope_name = await self._statistics_view()
+        except ConfigurationError as exc:  # e.g. RECEIVER_SECRETS unset: the calls fail too
+            logger.error("Receiver misconfigured: %s", exc)
+            await send_json(
+                send,
+                500,
+                answers.error_body("misconfigured", "The receiver is misconfigured; see its log."),
+            )
+            return
         if not webhook_id:
             data = [stats.to_wire() for stats in entries]
             body = {
@@ -697,12 +713,16 @@ class Receiver:
 
     @staticmethod
     def _parse_model(model: type[ObjectModel], body: bytes) -> ObjectModel:
+        answers.refuse_non_json_constants(body)
         try:
-            return model.from_json(body)
+            obj = model.from_json(body)
         except InvalidObjectError as exc:
             answers.parse_object(body)  # raises the precise 400 (invalid JSON, no id, ...)
             # Defensive: a body parse_object accepts always fits a lenient model.
             raise RequestError(400, "invalid_object", str(exc)) from None
+        if not obj.id:  # the lenient model takes "", the platform's objects never have it
+            answers.parse_object(body)  # raises 400 missing_id, as for raw handlers
+        return obj
 
     async def _check_replay(self, signature: bytes, claims: dict[str, Any], body: bytes) -> None:
         """Refuse a token already used for another body; pass a retry of the same body."""

@@ -123,8 +123,10 @@ class WireModel(BaseModel):
         validate_by_name=True,
         validate_by_alias=True,
         serialize_by_alias=True,
-        # Like json.dumps: an infinite float (1e400 parses as inf) is written back as Infinity.
-        ser_json_inf_nan="constants",
+        # An infinite float (1e400 parses as inf) or NaN is written as null, as for a dict answer
+        # (receiver.answers): Infinity/NaN are not JSON, and the platform retries an answer it
+        # cannot parse.
+        ser_json_inf_nan="null",
     )
 
     # Unknown keys are kept as they came; their names pass a check that notices a Python name.
