@@ -22,7 +22,9 @@ import contextlib
 import hashlib
 import hmac
 import logging
+import os
 import time
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal, TypeVar
 
@@ -59,7 +61,14 @@ from receiver.errors import (
 )
 from receiver.models import MODEL_BY_OBJECT_TYPE, ObjectModel
 from receiver.secrets import SecretSource, as_secret_source, from_env, is_plausible_webhook_id
-from receiver.stats import PendingStatistics, Statistics, WebhookStats, call_record, iso_now
+from receiver.stats import (
+    PendingStatistics,
+    Statistics,
+    StatsDelta,
+    WebhookStats,
+    call_record,
+    iso_now,
+)
 from receiver.store import DEFAULT_TIMEOUT, Store, as_store
 from receiver.types import (
     ANSWER,
@@ -197,6 +206,11 @@ class Receiver:
             None if store is None else as_store(store, timeout=self._store_timeout)
         )
         self._pending: PendingStatistics | None = None
+        # A flush that failed is sent again as it was, with its number (never merged with newer
+        # calls), so that a store which did apply it can tell (see Store.merge_statistics).
+        self._unsent: tuple[int, dict[str, StatsDelta]] | None = None
+        self._flush_sequence = 0
+        self._flush_origin = (os.getpid(), uuid.uuid4().hex)
         self._flusher: asyncio.Task[None] | None = None
         self._flusher_loop: asyncio.AbstractEventLoop | None = None
         self._replay_skipped = 0
@@ -452,15 +466,28 @@ class Receiver:
     async def flush_statistics(self) -> bool:
         """Send the statistics recorded since the last flush to the shared store. False when the
         store is unavailable: they stay here and go with the next flush."""
-        if self._pending is None or not len(self._pending) or self._store is None:
+        if self._pending is None or self._store is None:
             return True
-        taken = self._pending.take()
-        try:
-            await self._store.merge_statistics(taken)
-        except StoreUnavailableError:
-            self._pending.put_back(taken)
-            return False
-        return True
+        if os.getpid() != self._flush_origin[0]:
+            # A forked child is a process of its own: what it inherited is the parent's to send.
+            self._flush_origin, self._unsent = (os.getpid(), uuid.uuid4().hex), None
+            self._pending = PendingStatistics()
+        while True:
+            if self._unsent is None:
+                if not len(self._pending):
+                    return True
+                self._flush_sequence += 1
+                self._unsent = (self._flush_sequence, self._pending.take())
+            sequence, deltas = self._unsent
+            try:
+                await self._store.merge_statistics(
+                    deltas, origin=self._flush_origin[1], sequence=sequence
+                )
+            except Exception as exc:  # kept as they are; sent again, same number, next time
+                if not isinstance(exc, StoreUnavailableError):
+                    logger.error("Flushing statistics failed: %s", type(exc).__name__)
+                return False
+            self._unsent = None
 
     async def _http(self, scope: Scope, receive: Any, send: Any) -> None:
         path = route_path(scope).rstrip("/") or "/"

@@ -197,28 +197,11 @@ class StatsDelta:
         if call.get("webhookType"):
             self.webhook_type = call["webhookType"]
 
-    def then(self, later: StatsDelta) -> StatsDelta:
-        """This delta followed by ``later`` (to put back a delta whose flush failed)."""
-        return StatsDelta(
-            total=self.total + later.total,
-            successes=self.successes + later.successes,
-            failures=self.failures + later.failures,
-            saw_success=self.saw_success or later.saw_success,
-            failures_after_success=(
-                later.failures_after_success
-                if later.saw_success
-                else self.failures_after_success + later.failures
-            ),
-            webhook_type=later.webhook_type or self.webhook_type,
-            last_call=later.last_call or self.last_call,
-            last_success=later.last_success or self.last_success,
-            last_failure=later.last_failure or self.last_failure,
-        )
-
 
 class PendingStatistics:
     """Calls recorded since the last flush to a shared store, one delta per webhook. Bounded by
-    the number of webhooks (not calls): an outage of the store costs no memory per call."""
+    the number of webhooks (not calls): an outage of the store costs no memory per call (the
+    receiver keeps at most one unsent flush besides, see ``Receiver.flush_statistics``)."""
 
     def __init__(self, max_webhooks: int = DEFAULT_MAX_WEBHOOKS) -> None:
         self._by_id: dict[str, StatsDelta] = {}
@@ -239,9 +222,3 @@ class PendingStatistics:
         """Everything pending; the buffer starts empty again."""
         taken, self._by_id = self._by_id, {}
         return taken
-
-    def put_back(self, taken: dict[str, StatsDelta]) -> None:
-        """Return deltas whose flush failed, before anything recorded since."""
-        for webhook_id, earlier in taken.items():
-            later = self._by_id.get(webhook_id)
-            self._by_id[webhook_id] = earlier if later is None else earlier.then(later)

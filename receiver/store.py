@@ -39,7 +39,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger("receiver.store")
 
 STORE_ENV = "RECEIVER_STORE"
-DEFAULT_TIMEOUT = 0.1
+DEFAULT_TIMEOUT = 0.5
+FAILURES_BEFORE_DOWN = 3
 DEFAULT_RETRY_INTERVAL = 1.0
 DEFAULT_MAX_TOKENS = 100_000
 DEFAULT_PREFIX = "receiver:"
@@ -64,8 +65,12 @@ class Store(Protocol):
         another body."""
         ...
 
-    async def merge_statistics(self, deltas: Mapping[str, StatsDelta]) -> None:
-        """Add per-webhook deltas (calls seen since the last flush)."""
+    async def merge_statistics(
+        self, deltas: Mapping[str, StatsDelta], *, origin: str, sequence: int
+    ) -> None:
+        """Add per-webhook deltas (calls seen since the last flush) exactly once: ``origin``
+        names the flushing process and ``sequence`` its flush; a flush sent again after an
+        error (which Redis may have applied before the error) is not counted twice."""
         ...
 
     async def statistics(self) -> list[WebhookStats]:
@@ -90,6 +95,7 @@ class MemoryStore:
         self._tokens: dict[bytes, tuple[bytes, float]] = {}
         self._max_tokens = max_tokens
         self._statistics = Statistics()
+        self._applied: dict[tuple[str, str], int] = {}
 
     def __len__(self) -> int:
         return len(self._tokens)
@@ -117,9 +123,15 @@ class MemoryStore:
         for key in expired:
             del self._tokens[key]
 
-    async def merge_statistics(self, deltas: Mapping[str, StatsDelta]) -> None:
+    async def merge_statistics(
+        self, deltas: Mapping[str, StatsDelta], *, origin: str, sequence: int
+    ) -> None:
         for webhook_id, delta in deltas.items():
+            applied = self._applied.get((origin, webhook_id), 0)
+            if sequence <= applied:
+                continue
             self._statistics.merge(webhook_id, delta)
+            self._applied[(origin, webhook_id)] = sequence
 
     async def statistics(self) -> list[WebhookStats]:
         return self._statistics.all()
@@ -137,10 +149,16 @@ if seen == false or seen == ARGV[1] then return 1 end
 return 0
 """
 
-# Add one webhook's delta; last-call records replace older ones only (instances flush in any
-# order). ARGV: webhook id, total, successes, failures, saw success (0/1), failures after the
-# last success, type, then (record, callTime) for lastCall, lastSuccess, lastFailure, then a score.
+# Add one webhook's delta once: KEYS[3] keeps, per flushing process, the last flush applied
+# for each webhook (a flush retried after a timeout Redis had in fact applied is skipped).
+# Last-call records replace older ones only (instances flush in any order). ARGV: webhook id,
+# total, successes, failures, saw success (0/1), failures after the last success, type, then
+# (record, callTime) for lastCall, lastSuccess, lastFailure, then a score and the flush number.
 _MERGE = """
+local applied = tonumber(redis.call('HGET', KEYS[3], ARGV[1]) or '0')
+if tonumber(ARGV[15]) <= applied then return 0 end
+redis.call('HSET', KEYS[3], ARGV[1], ARGV[15])
+redis.call('EXPIRE', KEYS[3], 86400)
 local h = KEYS[1]
 redis.call('HINCRBY', h, 'total', ARGV[2])
 redis.call('HINCRBY', h, 'successes', ARGV[3])
@@ -213,6 +231,7 @@ class RedisStore:
         self._owner: tuple[int, asyncio.AbstractEventLoop] | None = None
         self._down_until = 0.0
         self._down_since: float | None = None
+        self._failures = 0  # consecutive
 
     def __repr__(self) -> str:
         return f"RedisStore({redacted_url(self.url)!r}, prefix={self.prefix!r})"
@@ -244,17 +263,18 @@ class RedisStore:
     async def _run(self, operation: Callable[[Redis], Awaitable[T]]) -> T:
         if self._down_since is not None and time.monotonic() < self._down_until:
             raise StoreUnavailableError("The shared store is unavailable (retrying shortly).")
-        from redis.exceptions import RedisError
-
         try:
             async with asyncio.timeout(self.timeout):  # no extra task, unlike wait_for
                 result = await operation(self._connection())
-        except (RedisError, OSError, TimeoutError) as exc:
-            self._mark_down(exc)
-            await self._drop_connections()
+        except Exception as exc:
+            # Not only RedisError: under uvloop redis-py can raise RuntimeError/AttributeError
+            # when a connection closes under a command. redis-py itself disconnects a
+            # connection whose command was interrupted, so no socket is left mid-reply.
+            self._failed(exc)
             raise StoreUnavailableError(
                 f"The shared store did not answer: {type(exc).__name__}."
             ) from None
+        self._failures = 0
         if self._down_since is not None:
             logger.warning(
                 "Shared store %s is back after %.1f s.",
@@ -264,18 +284,18 @@ class RedisStore:
             self._down_since = None
         return result
 
-    async def _drop_connections(self) -> None:
-        # A timed-out command leaves its connection mid-reply: close every socket now (no file
-        # descriptor left behind during an outage) and connect afresh next time.
-        client, self._client = self._client, None
-        if client is None:
-            return
-        try:
-            await asyncio.wait_for(
-                client.connection_pool.disconnect(inuse_connections=True), self.timeout
-            )
-        except Exception:  # the sockets are being torn down anyway
-            logger.debug("Closing Redis connections failed", exc_info=True)
+    def _failed(self, exc: Exception) -> None:
+        from redis.exceptions import ConnectionError as RedisConnectionError
+
+        # A lone timeout may be this worker's event loop running late (a busy process), not
+        # Redis: that fails the operations in flight only. Consecutive failures, or a refused
+        # connection, mark the store down so that calls stop waiting on it.
+        self._failures += 1
+        refused = isinstance(exc, RedisConnectionError) or (
+            isinstance(exc, OSError) and not isinstance(exc, TimeoutError)
+        )
+        if refused or self._failures >= FAILURES_BEFORE_DOWN:
+            self._mark_down(exc)
 
     def _mark_down(self, exc: BaseException) -> None:
         now = time.monotonic()
@@ -323,10 +343,13 @@ class RedisStore:
                 item.answer.set_result(bool(seen))
         return check.answer.result()
 
-    async def merge_statistics(self, deltas: Mapping[str, StatsDelta]) -> None:
+    async def merge_statistics(
+        self, deltas: Mapping[str, StatsDelta], *, origin: str, sequence: int
+    ) -> None:
         if not deltas:
             return
         ids_key = self.prefix + "stats:ids"
+        applied_key = f"{self.prefix}stats:applied:{origin}"
         score = time.time()
 
         async def merge(client: Redis) -> Any:
@@ -346,8 +369,8 @@ class RedisStore:
                             args += ["", ""]
                         else:
                             args += [pydantic_core.to_json(record), record["callTime"]]
-                    args.append(score)
-                    pipe.eval(_MERGE, 2, self._stats_key(webhook_id), ids_key, *args)
+                    args += [score, sequence]
+                    pipe.eval(_MERGE, 3, self._stats_key(webhook_id), ids_key, applied_key, *args)
                 return await pipe.execute()
 
         await self._run(merge)

@@ -7,7 +7,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,8 @@ import httpx
 import pytest
 
 from receiver import Order, Receiver
-from receiver.errors import ConfigurationError
+from receiver.errors import ConfigurationError, StoreUnavailableError
+from receiver.stats import StatsDelta
 from receiver.store import MemoryStore, RedisStore, Store
 from tests.conftest import OTHER_SECRET, SECRET, WEBHOOK_ID, auth, post, pyjwt_token
 from tests.redis_server import RedisServer, free_port
@@ -318,3 +319,64 @@ async def test_a_memory_store_shows_the_process_scope(purchase_order: dict[str, 
     view = await admin_view(app)
     assert view["$meta"]["scope"] == "process"
     assert view["data"][0]["statistics"]["total"] == 1
+
+
+class LosesAnswers(MemoryStore):
+    """A shared store that applies a flush, then fails to say so (a timeout after Redis did the
+    work), the first ``failures`` times."""
+
+    shared = True
+
+    def __init__(self, failures: int) -> None:
+        super().__init__()
+        self.failures = failures
+        self.flushes: list[int] = []
+
+    async def merge_statistics(
+        self, deltas: Mapping[str, StatsDelta], *, origin: str, sequence: int
+    ) -> None:
+        await super().merge_statistics(deltas, origin=origin, sequence=sequence)
+        self.flushes.append(sequence)
+        if self.failures:
+            self.failures -= 1
+            raise StoreUnavailableError("timed out")
+
+
+async def test_a_flush_whose_answer_was_lost_is_not_counted_twice(
+    purchase_order: dict[str, Any],
+) -> None:
+    store = LosesAnswers(failures=2)
+    app = make_app(store=store, stats_flush_interval=60)
+    await post(app, purchase_order)
+    assert await app.flush_statistics() is False
+    await post(app, purchase_order)  # a newer call waits for the next flush, apart
+    assert await app.flush_statistics() is False
+    assert await app.flush_statistics() is True
+    (stats,) = await store.statistics()
+    assert stats.total == 2
+    assert store.flushes == [1, 1, 1, 2]  # flush 1 sent three times, then the newer one
+
+
+async def test_a_store_raising_anything_keeps_the_statistics(
+    purchase_order: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    class Broken(MemoryStore):
+        shared = True
+        calls = 0
+
+        async def merge_statistics(
+            self, deltas: Mapping[str, StatsDelta], *, origin: str, sequence: int
+        ) -> None:
+            Broken.calls += 1
+            if Broken.calls == 1:
+                raise AttributeError("a bug in a custom store")
+            await super().merge_statistics(deltas, origin=origin, sequence=sequence)
+
+    store = Broken()
+    app = make_app(store=store, stats_flush_interval=60)
+    await post(app, purchase_order)
+    assert await app.flush_statistics() is False
+    assert "Flushing statistics failed: AttributeError" in caplog.text
+    assert await app.flush_statistics() is True
+    (stats,) = await store.statistics()
+    assert stats.total == 1

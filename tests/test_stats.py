@@ -3,13 +3,15 @@ any split, with failed flushes put back) giving the same numbers."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from receiver.stats import PendingStatistics, Statistics, StatsDelta, WebhookStats, call_record
+from receiver.stats import PendingStatistics, StatsDelta, WebhookStats, call_record
+from receiver.store import MemoryStore
 
 
 def make_call(number: int, success: bool) -> dict[str, Any]:
@@ -58,33 +60,38 @@ def test_deltas_split_anywhere_add_up_to_recording_each_call(
     assert counters(merged) == counters(recorded(calls))
 
 
-@given(outcomes, st.integers(min_value=0, max_value=60), st.integers(min_value=0, max_value=60))
-def test_a_failed_flush_put_back_loses_and_reorders_nothing(
-    results: list[bool], first_flush: int, failed_flush: int
+@given(outcomes, st.lists(st.integers(min_value=0, max_value=60), max_size=6), st.data())
+def test_flushes_sent_again_are_counted_once(
+    results: list[bool], cuts: list[int], data: st.DataObject
 ) -> None:
+    """A flush whose answer was lost (timeout after the store applied it) is sent again with
+    its number: the numbers equal recording each call once."""
     calls = [make_call(number, success) for number, success in enumerate(results)]
-    first_flush = min(first_flush, len(calls))
-    failed_flush = min(max(failed_flush, first_flush), len(calls))
-    pending = PendingStatistics()
-    store = Statistics()
-    for call in calls[:first_flush]:
-        pending.record("WBH-1", call)
-    for webhook_id, delta in pending.take().items():
-        store.merge(webhook_id, delta)
-    for call in calls[first_flush:failed_flush]:
-        pending.record("WBH-1", call)
-    taken = pending.take()  # this flush fails ...
-    for call in calls[failed_flush:]:
-        pending.record("WBH-1", call)  # ... while calls go on
-    pending.put_back(taken)
-    for webhook_id, delta in pending.take().items():
-        store.merge(webhook_id, delta)
-    merged = store.get("WBH-1")
+    bounds = sorted({0, len(calls), *(min(cut, len(calls)) for cut in cuts)})
+    store = MemoryStore()
+    for sequence, (start, end) in enumerate(itertools.pairwise(bounds), start=1):
+        pending = PendingStatistics()
+        for call in calls[start:end]:
+            pending.record("WBH-1", call)
+        deltas = pending.take()
+        for _ in range(data.draw(st.integers(min_value=1, max_value=3))):
+            asyncio.run(store.merge_statistics(deltas, origin="p1", sequence=sequence))
+    merged = {stats.webhook_id: stats for stats in asyncio.run(store.statistics())}.get("WBH-1")
     if not calls:
         assert merged is None
         return
     assert merged is not None
     assert counters(merged) == counters(recorded(calls))
+
+
+def test_flushes_of_two_processes_with_the_same_number_both_count() -> None:
+    store = MemoryStore()
+    one = StatsDelta()
+    one.record(make_call(1, True))
+    asyncio.run(store.merge_statistics({"WBH-1": one}, origin="p1", sequence=1))
+    asyncio.run(store.merge_statistics({"WBH-1": one}, origin="p2", sequence=1))
+    (stats,) = asyncio.run(store.statistics())
+    assert stats.total == 2
 
 
 def test_pending_statistics_are_bounded_by_webhooks_not_calls() -> None:

@@ -4,6 +4,7 @@ outages that cost a bounded wait and leak no password."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import os
 import socket
@@ -26,6 +27,14 @@ def call(
     success: bool, at: str, webhook_type: str = "ValidatePurchaseOrderDraft"
 ) -> dict[str, object]:
     return {"success": success, "callTime": at, "webhookType": webhook_type, "outcome": "x"}
+
+
+SEQUENCE = itertools.count(1)
+
+
+async def merge(store: Store, deltas: dict[str, StatsDelta]) -> None:
+    """One flush of one process (each its own number)."""
+    await store.merge_statistics(deltas, origin="test-process", sequence=next(SEQUENCE))
 
 
 def delta(*calls: dict[str, object]) -> StatsDelta:
@@ -93,10 +102,8 @@ async def test_statistics_start_empty(store: Store) -> None:
 async def test_deltas_from_two_processes_add_up(store: Store) -> None:
     first = delta(call(True, "2026-11-27T10:00:00.000Z"), call(False, "2026-11-27T10:00:01.000Z"))
     second = delta(call(False, "2026-11-27T10:00:02.000Z"), call(False, "2026-11-27T10:00:03.000Z"))
-    await store.merge_statistics({"WBH-1": first})
-    await store.merge_statistics(
-        {"WBH-1": second, "WBH-2": delta(call(True, "2026-11-27T10:00:04.000Z"))}
-    )
+    await merge(store, {"WBH-1": first})
+    await merge(store, {"WBH-1": second, "WBH-2": delta(call(True, "2026-11-27T10:00:04.000Z"))})
     one, two = await store.statistics()
     assert (one.webhook_id, two.webhook_id) == ("WBH-1", "WBH-2")
     assert (one.total, one.successes, one.failures, one.failures_since_last_success) == (4, 1, 3, 3)
@@ -109,13 +116,14 @@ async def test_deltas_from_two_processes_add_up(store: Store) -> None:
 
 
 async def test_a_success_resets_failures_since_last_success(store: Store) -> None:
-    await store.merge_statistics({"WBH-1": delta(call(False, "2026-11-27T10:00:00.000Z"))})
-    await store.merge_statistics(
+    await merge(store, {"WBH-1": delta(call(False, "2026-11-27T10:00:00.000Z"))})
+    await merge(
+        store,
         {
             "WBH-1": delta(
                 call(True, "2026-11-27T10:00:01.000Z"), call(False, "2026-11-27T10:00:02.000Z")
             )
-        }
+        },
     )
     (stats,) = await store.statistics()
     assert stats.failures_since_last_success == 1
@@ -127,9 +135,18 @@ async def test_a_success_resets_failures_since_last_success(store: Store) -> Non
     }
 
 
+async def test_a_flush_sent_again_is_counted_once(store: Store) -> None:
+    deltas = {"WBH-1": delta(call(True, "2026-11-27T10:00:00.000Z"))}
+    for _ in range(3):  # e.g. applied, but the answer timed out; then sent again
+        await store.merge_statistics(deltas, origin="p1", sequence=7)
+    await store.merge_statistics(deltas, origin="p2", sequence=7)  # another process's flush 7
+    (stats,) = await store.statistics()
+    assert stats.total == 2
+
+
 async def test_an_older_call_flushed_late_does_not_replace_the_last_call(store: Store) -> None:
-    await store.merge_statistics({"WBH-1": delta(call(True, "2026-11-27T10:00:05.000Z"))})
-    await store.merge_statistics({"WBH-1": delta(call(True, "2026-11-27T10:00:01.000Z"))})
+    await merge(store, {"WBH-1": delta(call(True, "2026-11-27T10:00:05.000Z"))})
+    await merge(store, {"WBH-1": delta(call(True, "2026-11-27T10:00:01.000Z"))})
     (stats,) = await store.statistics()
     assert stats.total == 2
     assert stats.last_call is not None
@@ -296,7 +313,7 @@ async def test_after_a_failure_calls_skip_redis_until_the_retry_interval(
     started = time.monotonic()
     for _ in range(100):
         with pytest.raises(StoreUnavailableError):
-            await store.merge_statistics({"WBH-1": delta(call(True, "2026-11-27T10:00:00.000Z"))})
+            await merge(store, {"WBH-1": delta(call(True, "2026-11-27T10:00:00.000Z"))})
     assert time.monotonic() - started < 0.1  # no connection attempts while marked down
     warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert len(warnings) == 1  # one line per outage, not one per call
@@ -391,4 +408,30 @@ async def test_a_cancelled_leader_does_not_leave_the_batch_waiting(silent_server
     results = await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 2)
     assert isinstance(results[0], asyncio.CancelledError)
     assert all(isinstance(result, StoreUnavailableError) for result in results[1:])
+    await store.aclose()
+
+
+async def test_a_lone_timeout_does_not_mark_the_store_down(silent_server: int) -> None:
+    # A worker's event loop running late looks like a slow Redis once; only repeated timeouts
+    # (or a refused connection) take the store out of use.
+    store = RedisStore(f"redis://127.0.0.1:{silent_server}/0", timeout=0.1, retry_interval=30)
+    for attempt in range(1, 4):
+        with pytest.raises(StoreUnavailableError):
+            await store.first_use(attempt.to_bytes(4, "big"), b"d", 60)
+        assert store.available is (attempt < 3)
+    await store.aclose()
+
+
+@pytest.mark.parametrize("error", [RuntimeError("transport closed"), AttributeError("writelines")])
+async def test_any_failure_inside_the_client_is_store_unavailable(
+    monkeypatch: pytest.MonkeyPatch, error: Exception
+) -> None:
+    # redis-py under uvloop raises these when a connection closes under a command.
+    async def broken(client: object, batch: object) -> list[object]:
+        raise error
+
+    monkeypatch.setattr("receiver.store._send_checks", broken)
+    store = RedisStore("redis://127.0.0.1:1/0", timeout=0.5)
+    with pytest.raises(StoreUnavailableError):
+        await store.first_use(b"t", b"d", 60)
     await store.aclose()
