@@ -270,7 +270,7 @@ class RedisStore:
             # Not only RedisError: under uvloop redis-py can raise RuntimeError/AttributeError
             # when a connection closes under a command. redis-py itself disconnects a
             # connection whose command was interrupted, so no socket is left mid-reply.
-            self._failed(exc)
+            await self._failed(exc)
             raise StoreUnavailableError(
                 f"The shared store did not answer: {type(exc).__name__}."
             ) from None
@@ -284,7 +284,7 @@ class RedisStore:
             self._down_since = None
         return result
 
-    def _failed(self, exc: Exception) -> None:
+    async def _failed(self, exc: Exception) -> None:
         from redis.exceptions import ConnectionError as RedisConnectionError
 
         # A lone timeout may be this worker's event loop running late (a busy process), not
@@ -296,6 +296,20 @@ class RedisStore:
         )
         if refused or self._failures >= FAILURES_BEFORE_DOWN:
             self._mark_down(exc)
+            await self._drop_idle_connections()
+
+    async def _drop_idle_connections(self) -> None:
+        # Idle pooled sockets to a Redis that went away are half-closed: close them now rather
+        # than keep them until reuse. Connections in use are not touched (closing them under a
+        # command breaks it); redis-py drops those itself when their command fails.
+        client = self._client
+        if client is None:
+            return
+        try:
+            async with asyncio.timeout(self.timeout):
+                await client.connection_pool.disconnect(inuse_connections=False)
+        except Exception:  # closing sockets of a Redis that is gone; nothing more to do
+            logger.debug("Closing idle Redis connections failed", exc_info=True)
 
     def _mark_down(self, exc: BaseException) -> None:
         now = time.monotonic()
