@@ -70,6 +70,7 @@ from receiver import tokens
 from receiver.app import DEFAULT_REJECT_MESSAGE, REJECT_ERROR_ID, REPLAYED
 from receiver.store import DEFAULT_RETRY_INTERVAL
 from receiver.testing import samples, sign_token, wrong_secret_token
+from tests.redis_server import RedisServer, free_port
 
 ROOT: Final = Path(__file__).resolve().parent.parent
 APP: Final = "bench.fault_app:app"
@@ -155,92 +156,28 @@ REQUIRED: Final = tuple(name for name in CATEGORIES if name != "replay_edge")
 # -- processes --------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+class RedisProcess(RedisServer):
+    """The run's redis-server: AOF with ``appendfsync always`` (tests/redis_server.py), waited
+    for and killed without blocking the client's event loop."""
 
-
-def redis_ping(port: int) -> bool:
-    """True when Redis answers PING (not while it is loading its AOF)."""
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
-            sock.sendall(b"PING\r\n")
-            return sock.recv(16).startswith(b"+PONG")
-    except OSError:
-        return False
-
-
-class RedisProcess:
-    """A redis-server on 127.0.0.1 with AOF and ``appendfsync always``, in its own directory;
-    :meth:`kill` (SIGKILL) and :meth:`start` again keep the port and the data directory."""
-
-    def __init__(self, workdir: Path, port: int | None = None) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            raise RuntimeError("redis-server is not installed (Debian package redis-server).")
-        self.binary = binary
-        self.workdir = workdir
-        self.port = port or free_port()
-        self.process: subprocess.Popen[bytes] | None = None
-        self.starts = 0
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def spawn(self) -> None:
-        """Start the process (returns at once; see :meth:`wait_ready`)."""
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        self.process = subprocess.Popen(
-            [
-                self.binary,
-                "--port", str(self.port),
-                "--bind", "127.0.0.1",
-                "--protected-mode", "yes",
-                "--dir", str(self.workdir),
-                "--appendonly", "yes",
-                "--appendfsync", "always",
-                "--save", "",
-                "--logfile", str(self.workdir / "redis.log"),
-            ],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        self.starts += 1
+    def __init__(self, workdir: Path) -> None:
+        super().__init__(workdir, appendonly=True)
 
     async def wait_ready(self, timeout: float = START_TIMEOUT) -> None:  # noqa: ASYNC109
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.process is None or self.process.poll() is not None:
-                raise RuntimeError(f"redis-server exited; see {self.workdir / 'redis.log'}")
-            if await asyncio.to_thread(redis_ping, self.port):
+            if await asyncio.to_thread(self.ready):
                 return
             await asyncio.sleep(0.02)
         raise RuntimeError(f"redis-server did not answer on port {self.port} in {timeout:g} s")
 
-    async def start(self) -> None:
+    async def start_async(self) -> None:
         self.spawn()
         await self.wait_ready()
 
     async def kill(self) -> None:
         """SIGKILL: no shutdown, no final AOF rewrite; what was fsynced stays."""
-        if self.process is None:
-            return
-        self.process.send_signal(signal.SIGKILL)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            await asyncio.to_thread(self.process.wait, 10)
-        self.stop()
-
-    def stop(self) -> None:
-        if self.process is None:
-            return
-        if self.process.poll() is None:
-            self.process.kill()
-        self.process.wait(timeout=10)
-        self.process = None
+        await asyncio.to_thread(self.stop)
 
 
 @dataclass
@@ -1199,7 +1136,7 @@ async def quiet_samples(
 
 
 async def drive(config: Config, redis: RedisProcess, server: ServeProcess) -> Result:
-    await redis.start()
+    await redis.start_async()
     await server.start()
     timeline = Timeline()
     start = timeline.start

@@ -120,8 +120,14 @@ def server(name: str, log_dir: Path) -> Iterator[tuple[str, int]]:
         "--log-level",
         "warning",
     ]
+    with started(command, env, port, name) as pid:
+        yield f"http://127.0.0.1:{port}/", pid
+
+
+@contextlib.contextmanager
+def started(command: list[str], env: dict[str, str], port: int, name: str) -> Iterator[int]:
+    """Run ``command`` until it accepts connections on ``port``; yield its pid; stop it."""
     process = subprocess.Popen(command, env=env, cwd=ROOT)
-    url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.monotonic() + 20
         while True:
@@ -132,7 +138,7 @@ def server(name: str, log_dir: Path) -> Iterator[tuple[str, int]]:
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"{name} did not start") from None
                 time.sleep(0.05)
-        yield url, process.pid
+        yield process.pid
     finally:
         process.terminate()
         try:

@@ -13,12 +13,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,6 +28,7 @@ from bench.run import (
     free_port,
     order_with_lines,
     rss_kib,
+    started,
     taskset,
     wrk,
 )
@@ -46,30 +44,12 @@ CONFIGS = {
 @contextmanager
 def serving(app: str, env: dict[str, str], log_dir: Path) -> Iterator[tuple[str, int]]:
     port = free_port()
-    process = subprocess.Popen(
-        [*taskset("0"), sys.executable, "-m", "receiver.cli", "serve", app,
-         "--port", str(port), "--log-level", "warning"],
-        cwd=ROOT,
-        env={**os.environ, **env, "BENCH_SECRET": SECRET, "BENCH_WEBHOOK_ID": WEBHOOK_ID,
-             "BENCH_LOG": str(log_dir / "receiver.log"), "PYTHONPATH": str(ROOT)},
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"{app} did not start") from None
-                time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}/", process.pid
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    command = [*taskset("0"), sys.executable, "-m", "receiver.cli", "serve", app,
+               "--port", str(port), "--log-level", "warning"]  # fmt: skip
+    env = {**os.environ, **env, "BENCH_SECRET": SECRET, "BENCH_WEBHOOK_ID": WEBHOOK_ID,
+           "BENCH_LOG": str(log_dir / "receiver.log"), "PYTHONPATH": str(ROOT)}  # fmt: skip
+    with started(command, env, port, app) as pid:
+        yield f"http://127.0.0.1:{port}/", pid
 
 
 def main() -> int:
