@@ -24,6 +24,7 @@ from pydantic import Field, TypeAdapter
 
 from receiver.models._base import (
     _LENIENT,
+    _PAUSE_COLLECTOR_FROM,
     _PYTHON_NAME_SEEN,
     Lenient,
     WireModel,
@@ -159,8 +160,11 @@ class ObjectModel(WireModel):
         """
         if cls._lazy_parsing:
             try:
-                with _collector_paused(len(data)):
+                if len(data) < _PAUSE_COLLECTOR_FROM:  # most bodies: no context manager
                     wire = pydantic_core.from_json(data)
+                else:
+                    with _collector_paused(len(data)):
+                        wire = pydantic_core.from_json(data)
             except ValueError:
                 wire = None
             if isinstance(wire, dict) and isinstance(wire.get("id"), str):
