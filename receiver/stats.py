@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
-from typing import Any
+from typing import Any, Final
 
 from receiver.models.webhook import http_status_name
 
@@ -47,7 +47,10 @@ def iso_from_ns(ns: int) -> str:
     if cached[0] != second:
         when = datetime.fromtimestamp(second, UTC)
         cached = _last_second = (second, when.isoformat(timespec="seconds")[:-6])
-    return f"{cached[1]}.{rest // 1_000_000:03d}Z"
+    return cached[1] + _MILLISECONDS[rest // 1_000_000]
+
+
+_MILLISECONDS: Final = tuple(f".{ms:03d}Z" for ms in range(1000))
 
 
 def call_record(
