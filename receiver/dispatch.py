@@ -152,7 +152,24 @@ def infer_webhook_types(body: Mapping[str, Any]) -> tuple[ObjectType | None, set
     kind = object_type_for_id(object_id) if isinstance(object_id, str) else None
     if kind is None:
         return None, set()
-    return kind, {t for tier in candidate_webhook_types(kind, body) for t in tier}
+    # The candidates depend on the kind and the type and status strings only (what
+    # candidate_webhook_types reads; other values count as absent): worked out once each.
+    order_type, status = body.get("type"), body.get("status")
+    return kind, set(
+        _candidates(
+            kind,
+            order_type if isinstance(order_type, str) else None,
+            status if isinstance(status, str) else None,
+        )
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _candidates(
+    kind: ObjectType, order_type: str | None, status: str | None
+) -> frozenset[WebhookType]:
+    fields = {"type": order_type, "status": status}
+    return frozenset(t for tier in candidate_webhook_types(kind, fields) for t in tier)
 
 
 def resolve_from_body(
