@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import typing
 from abc import abstractmethod
-from typing import Annotated, Any, ClassVar, Self
+from typing import Annotated, Any, ClassVar, Final, Self
 
 import pydantic_core
 from pydantic import Field, TypeAdapter
@@ -239,6 +239,21 @@ class ObjectModel(WireModel):
                 getattr(self, name)
             object.__setattr__(self, "__pydantic_private__", None)
 
+    # Unread fields dump from their JSON values, which equals the models' dump in the wire form
+    # (camelCase, only what is set: to_json, to_dict). Any other model_dump (all fields, Python
+    # names, include/exclude, ...) reads every field first. (A wrap model_serializer would cover
+    # dumps through an enclosing model too, but doubles the cost of to_json.)
+
+    def model_dump(self, *args: Any, **options: Any) -> dict[str, Any]:
+        if self.__pydantic_private__ is not None and not _wire_form(options):
+            self._load_all()
+        return super().model_dump(*args, **options)
+
+    def model_dump_json(self, *args: Any, **options: Any) -> str:
+        if self.__pydantic_private__ is not None and not _wire_form(options):
+            self._load_all()
+        return super().model_dump_json(*args, **options)
+
     def __eq__(self, other: object) -> bool:
         if isinstance(other, ObjectModel):
             self._load_all()
@@ -330,6 +345,18 @@ class ErrorObjectModel(ObjectModel):
         if "error" in self.__pydantic_fields_set__:
             self.error = None
         return self
+
+
+_WIRE_FORM_OPTIONS: Final = frozenset({"mode", "by_alias", "exclude_unset", "warnings"})
+
+
+def _wire_form(options: dict[str, Any]) -> bool:
+    """Whether dump options ask for the wire form, which unread JSON values already are."""
+    return (
+        options.get("exclude_unset") is True
+        and options.get("by_alias") in (None, True)
+        and options.keys() <= _WIRE_FORM_OPTIONS
+    )
 
 
 def _forget_python_names_in(value: Any, wire: Any) -> None:

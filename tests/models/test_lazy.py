@@ -267,3 +267,33 @@ def test_deleting_and_setting_a_lazy_field_directly() -> None:
         del order.price
     assert order.product == Reference(id="Q")
     assert json.loads(order.to_json()) == {"id": "O", "product": {"id": "Q"}}
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"by_alias": False},
+        {"exclude_unset": True, "by_alias": False},
+        {"exclude_unset": True, "exclude_none": True},
+        {"exclude_unset": True, "exclude": {"lines": {0: {"old_quantity"}}}},
+        {"exclude_unset": True, "include": {"lines": {0: {"old_quantity", "price"}}}},
+        {"exclude_defaults": True},
+        {"round_trip": True},
+    ],
+)
+def test_other_dumps_are_the_full_parse_dumps(options: dict[str, Any]) -> None:
+    data = fixture_bytes("order_purchase_full")
+    full = Order.from_dict(fixture("order_purchase_full"))
+
+    assert Order.from_json(data).model_dump(**options) == full.model_dump(**options)
+    assert Order.from_json(data).model_dump_json(**options) == full.model_dump_json(**options)
+
+
+def test_the_wire_dump_reads_nothing() -> None:
+    order = Order.from_json(fixture_bytes("order_purchase_full"))
+
+    order.to_json()
+    order.to_dict()
+
+    assert {"lines", "parameters", "product", "audit"} <= _unread(order)
