@@ -12,7 +12,7 @@ import asyncio
 import functools
 import inspect
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Generator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_origin
 
@@ -152,7 +152,24 @@ def infer_webhook_types(body: Mapping[str, Any]) -> tuple[ObjectType | None, set
     kind = object_type_for_id(object_id) if isinstance(object_id, str) else None
     if kind is None:
         return None, set()
-    return kind, {t for tier in candidate_webhook_types(kind, body) for t in tier}
+    # The candidates depend on the kind and the type and status strings only (what
+    # candidate_webhook_types reads; other values count as absent): worked out once each.
+    order_type, status = body.get("type"), body.get("status")
+    return kind, set(
+        _candidates(
+            kind,
+            order_type if isinstance(order_type, str) else None,
+            status if isinstance(status, str) else None,
+        )
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _candidates(
+    kind: ObjectType, order_type: str | None, status: str | None
+) -> frozenset[WebhookType]:
+    fields = {"type": order_type, "status": status}
+    return frozenset(t for tier in candidate_webhook_types(kind, fields) for t in tier)
 
 
 def resolve_from_body(
@@ -175,6 +192,50 @@ def resolve_from_body(
 
 
 async def run_with_deadline(call: Awaitable[Any], deadline: float) -> Any:
-    """Await ``call``; raise TimeoutError after ``deadline`` seconds."""
-    async with asyncio.timeout(deadline):
-        return await call
+    """Await ``call``; raise TimeoutError after ``deadline`` seconds.
+
+    A coroutine's first step runs before any timer is set: most handlers never wait for
+    anything, and finish there, so the timer (about a tenth of a minimal call's CPU) is only
+    armed for the ones that do. The deadline still counts from before that first step.
+    """
+    if not isinstance(call, Coroutine):
+        async with asyncio.timeout(deadline):
+            return await call
+    expires = asyncio.get_running_loop().time() + deadline
+    try:
+        waiting_for = call.send(None)
+    except StopIteration as done:
+        return done.value
+    async with asyncio.timeout_at(expires):
+        return await _Resumed(call, waiting_for)
+
+
+class _Resumed:
+    """Awaiting this continues a coroutine that has already run its first step (and yielded
+    ``waiting_for`` to the event loop): what the task sends or throws goes on to the coroutine,
+    as ``await coroutine`` would have done."""
+
+    __slots__ = ("coroutine", "waiting_for")
+
+    def __init__(self, coroutine: Coroutine[Any, Any, Any], waiting_for: Any) -> None:
+        self.coroutine = coroutine
+        self.waiting_for = waiting_for
+
+    def __await__(self) -> Generator[Any, Any, Any]:
+        coroutine, waiting_for = self.coroutine, self.waiting_for
+        while True:
+            try:
+                sent = yield waiting_for
+            except GeneratorExit:
+                coroutine.close()
+                raise
+            except BaseException as exc:  # cancellation (the deadline) and anything thrown in
+                try:
+                    waiting_for = coroutine.throw(exc)
+                except StopIteration as done:
+                    return done.value
+            else:
+                try:
+                    waiting_for = coroutine.send(sent)
+                except StopIteration as done:
+                    return done.value

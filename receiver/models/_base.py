@@ -214,11 +214,12 @@ class WireModel(BaseModel):
         return self.to_dict()
 
     def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
-        # Only what the object holds: forty ``None`` fields hide the one that matters.
+        # Only what the object holds: forty ``None`` fields hide the one that matters. Read
+        # through getattr, so a lazily parsed field shows as its model, not as its wire dict.
         fields_set = self.__pydantic_fields_set__
-        for name, value in self.__dict__.items():
+        for name in self.__dict__:
             if name in fields_set:
-                yield name, value
+                yield name, getattr(self, name)
         if self.__pydantic_extra__:
             yield from self.__pydantic_extra__.items()
 

@@ -17,7 +17,6 @@ from receiver.models.messages import Message
 from receiver.models.parameters import (
     Parameter,
     ParameterBag,
-    clear_parameter_errors,
     find_parameter,
 )
 
@@ -74,6 +73,8 @@ class Enrollment(ErrorObjectModel):
     audit: Lenient[Audit] = None
     meta: Lenient[Meta] = Field(None, alias="$meta")
 
+    _parameter_bag = ParameterBag
+
     def parameter(self, external_id: str) -> Parameter:
         """The parameter with this ``externalId``, ordering first, then fulfillment."""
         return find_parameter(self.parameters, external_id)
@@ -81,5 +82,5 @@ class Enrollment(ErrorObjectModel):
     def clear_errors(self) -> Self:
         """Null ``error`` and every ordering parameter's ``error`` where present."""
         super().clear_errors()
-        clear_parameter_errors(self.parameters)
+        self._clear_parameter_errors()
         return self

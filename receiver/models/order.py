@@ -22,7 +22,6 @@ from receiver.models.messages import Message
 from receiver.models.parameters import (
     Parameter,
     ParameterBag,
-    clear_parameter_errors,
     find_parameter,
 )
 
@@ -97,6 +96,8 @@ class Order(ErrorObjectModel):
     certificates: Lenient[list[LenientItem[Reference]]] = None
     audit: Lenient[Audit] = None
     meta: Lenient[Meta] = Field(None, alias="$meta")
+
+    _parameter_bag = ParameterBag
 
     # -- what kind of order ---------------------------------------------------------------------
     # Case-insensitive: vendor fixtures show lowercase enum values, and a wrong-case "purchase"
@@ -210,5 +211,5 @@ class Order(ErrorObjectModel):
         {'id': 'ORD-1', 'error': None, 'parameters': {'ordering': [{'externalId': 'a'}]}}
         """
         super().clear_errors()
-        clear_parameter_errors(self.parameters)
+        self._clear_parameter_errors()
         return self
