@@ -435,7 +435,15 @@ class Receiver:
             flusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await flusher
-        await self.flush_statistics()
+        if not await self.flush_statistics():
+            unsent = self._unsent[1] if self._unsent is not None else {}
+            calls = sum(delta.total for delta in unsent.values())
+            if self._pending is not None:
+                calls += sum(delta.total for delta in self._pending.take().values())
+            logger.warning(
+                "Stopping with the statistics of %d calls not flushed: the store is unavailable.",
+                calls,
+            )
         closer = getattr(self._secrets, "aclose", None)
         if closer is not None:
             await closer()

@@ -380,3 +380,14 @@ async def test_a_store_raising_anything_keeps_the_statistics(
     assert await app.flush_statistics() is True
     (stats,) = await store.statistics()
     assert stats.total == 1
+
+
+async def test_stopping_with_redis_away_says_what_was_not_flushed(
+    purchase_order: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    app = make_app(store=unreachable(), stats_flush_interval=60)
+    for _ in range(3):
+        await post(app, purchase_order)
+    caplog.set_level(logging.WARNING, logger="receiver")
+    await app.shutdown()
+    assert "statistics of 3 calls not flushed" in caplog.text
