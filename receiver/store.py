@@ -391,7 +391,10 @@ class RedisStore:
 
     async def statistics(self) -> list[WebhookStats]:
         async def read(client: Redis) -> list[WebhookStats]:
-            ids = await client.zrange(self.prefix + "stats:ids", 0, self.max_webhooks - 1)
+            # The most recently flushed first, should there be more than max_webhooks.
+            ids = await client.zrange(
+                self.prefix + "stats:ids", 0, self.max_webhooks - 1, desc=True
+            )
             names = sorted(cast(bytes, raw).decode() for raw in ids)
             async with client.pipeline(transaction=False) as pipe:
                 for webhook_id in names:

@@ -435,3 +435,14 @@ async def test_any_failure_inside_the_client_is_store_unavailable(
     with pytest.raises(StoreUnavailableError):
         await store.first_use(b"t", b"d", 60)
     await store.aclose()
+
+
+async def test_redis_store_reads_back_the_most_recent_webhooks_first(
+    redis_url: str, redis_prefix: str
+) -> None:
+    store = RedisStore(redis_url, prefix=redis_prefix, timeout=2.0, max_webhooks=2)
+    for number in range(3):
+        await merge(store, {f"WBH-{number}": delta(call(True, "2026-11-27T10:00:00.000Z"))})
+        await asyncio.sleep(0.01)  # distinct flush times
+    assert [stats.webhook_id for stats in await store.statistics()] == ["WBH-1", "WBH-2"]
+    await store.aclose()
