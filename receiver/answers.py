@@ -36,17 +36,6 @@ def parse_object(body: bytes) -> dict[str, Any]:
     return data
 
 
-def refuse_non_json_constants(body: bytes) -> None:
-    """400 for ``NaN``/``Infinity`` literals, which are not JSON but which the models' parser
-    accepts. The substring test costs next to nothing; only a body that contains one of the words
-    (perhaps inside a string) is parsed again, strictly, to tell."""
-    if b"NaN" in body or b"Infinity" in body:
-        try:
-            pydantic_core.from_json(body, allow_inf_nan=False)
-        except ValueError as exc:
-            raise RequestError(400, "invalid_json", f"The body is not valid JSON: {exc}.") from None
-
-
 def clear_dict_errors(data: dict[str, Any]) -> None:
     """``error`` and every ordering parameter's ``error`` set to null where present (both
     reference vendors do this before validating, contract 3.2)."""

@@ -22,6 +22,7 @@ from typing import Annotated, Any, ClassVar, Final, Self
 import pydantic_core
 from pydantic import Field, TypeAdapter
 
+from receiver.errors import InvalidObjectError
 from receiver.models._base import (
     _LENIENT,
     _PAUSE_COLLECTOR_FROM,
@@ -159,14 +160,16 @@ class ObjectModel(WireModel):
         ('ORD-1', 'ALI-1')
         """
         if cls._lazy_parsing:
+            # NaN/Infinity literals are not JSON (pydantic's own parse below accepts them).
             try:
                 if len(data) < _PAUSE_COLLECTOR_FROM:  # most bodies: no context manager
-                    wire = pydantic_core.from_json(data)
+                    wire = pydantic_core.from_json(data, allow_inf_nan=False)
                 else:
                     with _collector_paused(len(data)):
-                        wire = pydantic_core.from_json(data)
+                        wire = pydantic_core.from_json(data, allow_inf_nan=False)
             except ValueError:
                 wire = None
+                _refuse_non_json_literals(cls.__name__, data)
             if isinstance(wire, dict) and isinstance(wire.get("id"), str):
                 return cls._from_wire(wire)
         # Not JSON, not an object, no string id (the full parse says which), or a subclass that
@@ -367,3 +370,13 @@ def _forget_python_names_in(value: Any, wire: Any) -> None:
         for item, wire_item in zip(value, wire, strict=False):
             if isinstance(item, WireModel) and isinstance(wire_item, dict):
                 _forget_python_names(item, wire_item)
+
+
+def _refuse_non_json_literals(kind: str, data: bytes | str) -> None:
+    """Raise InvalidObjectError when ``data`` is JSON only with NaN/Infinity allowed (the strict
+    parse failed); return when it is not JSON at all (the full parse says where)."""
+    try:
+        pydantic_core.from_json(data)
+    except ValueError:
+        return
+    raise InvalidObjectError(kind, "NaN and Infinity are not JSON numbers")

@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import field_validator
 
+from receiver.errors import InvalidObjectError
 from receiver.models import (
     Account,
     Enrollment,
@@ -297,3 +298,18 @@ def test_the_wire_dump_reads_nothing() -> None:
     order.to_dict()
 
     assert {"lines", "parameters", "product", "audit"} <= _unread(order)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b'{"id": "ORD-1", "x": NaN}', b'{"id": "ORD-1", "lines": [{"q": -Infinity}]}', b'{"id": NaN}'],
+)
+def test_nan_and_infinity_literals_are_not_json(body: bytes) -> None:
+    with pytest.raises(InvalidObjectError, match="NaN and Infinity"):
+        Order.from_json(body)
+
+
+def test_the_words_nan_and_infinity_in_strings_and_huge_numbers_are_fine() -> None:
+    order = Order.from_json(b'{"id": "ORD-1", "notes": "NaN Infinity", "x": 1e999}')
+    assert order.notes == "NaN Infinity"
+    assert json.loads(order.to_json())["x"] is None  # inf is not JSON: written as null
