@@ -66,13 +66,13 @@ from bench.fault_app import (
     refusal_for,
     store_timeout,
 )
+from bench.run import ROOT, rss_kib
 from receiver import tokens
 from receiver.app import DEFAULT_REJECT_MESSAGE, REJECT_ERROR_ID, REPLAYED
 from receiver.store import DEFAULT_RETRY_INTERVAL
 from receiver.testing import samples, sign_token, wrong_secret_token
 from tests.redis_server import RedisServer, free_port
 
-ROOT: Final = Path(__file__).resolve().parent.parent
 APP: Final = "bench.fault_app:app"
 SECRET: Final = "fault-bench-secret-fault-bench-secret-01"
 WEBHOOK_ID: Final = "WBH-5433-8787"
@@ -259,11 +259,7 @@ def sample_process(pid: int, redis_port: int, server_port: int) -> ProcessSample
                 redis += inode in to_redis
                 stale += to_redis.get(inode, TCP_ESTABLISHED) != TCP_ESTABLISHED
                 clients += inode in accepted
-    rss = 0
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            rss = int(line.split()[1])
-    return ProcessSample(fds, redis, clients, rss, stale)
+    return ProcessSample(fds, redis, clients, rss_kib(pid), stale)
 
 
 class ServeProcess:
