@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -62,6 +64,18 @@ def pyjwt_token(secret: str = SECRET, webhook_id: str | None = WEBHOOK_ID, **ove
         else:
             claims[name] = value
     return jwt.encode(claims, secret, algorithm="HS256")
+
+
+@contextlib.contextmanager
+def imports_undone() -> Iterator[None]:
+    """Undo what the body does to ``sys.path`` and ``sys.modules`` (apps a test imported)."""
+    saved_path, saved_modules = sys.path[:], set(sys.modules)
+    try:
+        yield
+    finally:
+        sys.path[:] = saved_path
+        for name in set(sys.modules) - saved_modules:
+            del sys.modules[name]
 
 
 def auth(token: str) -> dict[str, str]:

@@ -29,6 +29,7 @@ from click.testing import CliRunner, Result
 from receiver import Order, Receiver, tokens
 from receiver._tls import ensure_dev_certificate
 from receiver.cli import main
+from tests.conftest import imports_undone
 
 SECRET = "cli-test-secret-cli-test-secret-0001"
 WEBHOOK_ID = "WBH-5433-8787"
@@ -138,11 +139,8 @@ def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[dic
     monkeypatch.setenv("RECEIVER_TLS_DIR", str(tmp_path / "tls"))
     calls: list[dict[str, Any]] = []
     monkeypatch.setattr(uvicorn, "run", lambda **kwargs: calls.append(kwargs))
-    saved_path, saved_modules = sys.path[:], set(sys.modules)
-    yield calls
-    sys.path[:] = saved_path
-    for name in set(sys.modules) - saved_modules:
-        del sys.modules[name]
+    with imports_undone():
+        yield calls
 
 
 @pytest.mark.parametrize(

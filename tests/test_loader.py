@@ -19,6 +19,7 @@ from receiver._loader import (
     parse_spec,
     split_spec,
 )
+from tests.conftest import imports_undone
 
 ACME = """\
 from receiver import Receiver
@@ -57,7 +58,6 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Project
     root = tmp_path / "project"
     root.mkdir()
     monkeypatch.chdir(root)
-    saved_path, saved_modules = sys.path[:], set(sys.modules)
 
     def write(files: dict[str, str]) -> Path:
         for name, text in files.items():
@@ -66,10 +66,8 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Project
             path.write_text(textwrap.dedent(text))
         return root
 
-    yield write
-    sys.path[:] = saved_path
-    for name in set(sys.modules) - saved_modules:
-        del sys.modules[name]
+    with imports_undone():
+        yield write
 
 
 # -- the forms that load ----------------------------------------------------------------------

@@ -33,6 +33,7 @@ from click.testing import CliRunner
 from receiver import Order, Receiver
 from receiver.cli import main, server_options, sigterm_exits_zero
 from receiver.testing import samples, sign_token
+from tests.conftest import imports_undone
 from tests.serve_app import STARTED_FILE_ENV
 
 SECRET = "serve-test-secret-serve-test-secret-01"
@@ -214,11 +215,8 @@ def captured_run(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[dict[str, Any
 
     monkeypatch.setattr(uvicorn, "run", run)
     monkeypatch.chdir(REPO)
-    saved_path, saved_modules = sys.path[:], set(sys.modules)
-    yield calls
-    sys.path[:] = saved_path
-    for name in set(sys.modules) - saved_modules:
-        del sys.modules[name]
+    with imports_undone():
+        yield calls
 
 
 @pytest.mark.parametrize(
