@@ -574,11 +574,18 @@ def describe_transport_error(exc: BaseException, url: str) -> str:
             f"No answer from {url} in time; raise --timeout or check that the receiver is"
             " running and its handler is not stuck."
         )
-    if any(isinstance(error, httpx.RemoteProtocolError) for error in chain):
-        return (
-            f"{url} closed the connection without an HTTP answer; if the server uses TLS"
-            " (receiver serve --tls-dev), use an https:// URL."
+    # A TLS server that gets plain HTTP either closes the connection or resets it, depending
+    # on timing; both mean the same to the user.
+    if any(
+        isinstance(error, (httpx.RemoteProtocolError, ConnectionResetError, BrokenPipeError))
+        for error in chain
+    ):
+        hint = (
+            "; if the server uses TLS (receiver serve --tls-dev), use an https:// URL"
+            if url.startswith("http://")
+            else ""
         )
+        return f"{url} closed the connection without an HTTP answer{hint}."
     if any(isinstance(error, httpx.ConnectError) for error in chain):
         return f"Cannot connect to {url} ({exc}); check the URL's host and port."
     return f"The call to {url} failed: {type(exc).__name__}: {' '.join(str(exc).split())}"

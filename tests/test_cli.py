@@ -762,9 +762,13 @@ URL = "https://localhost:8080/"
         ),
         pytest.param(
             httpx.RemoteProtocolError("Server disconnected without sending a response."),
-            f"{URL} closed the connection without an HTTP answer; if the server uses TLS"
-            " (receiver serve --tls-dev), use an https:// URL.",
-            id="plain-http-to-tls",
+            f"{URL} closed the connection without an HTTP answer.",
+            id="closed-without-answer",
+        ),
+        pytest.param(
+            chained(httpx.ReadError("x"), ConnectionResetError(104, "Connection reset by peer")),
+            f"{URL} closed the connection without an HTTP answer.",
+            id="reset-without-answer",
         ),
         pytest.param(
             httpx.ConnectError("[Errno -2] Name or service not known"),
@@ -783,6 +787,30 @@ def test_describe_transport_error(error: BaseException, message: str) -> None:
     from receiver.cli import describe_transport_error
 
     assert describe_transport_error(error, URL) == message
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        pytest.param(
+            httpx.RemoteProtocolError("Server disconnected without sending a response."),
+            id="closed",
+        ),
+        pytest.param(
+            chained(httpx.ReadError("x"), ConnectionResetError(104, "Connection reset by peer")),
+            id="reset",
+        ),
+    ],
+)
+def test_describe_transport_error_plain_http_to_tls(error: BaseException) -> None:
+    """A TLS server closes or resets a plain HTTP connection, by timing; one message for both."""
+    from receiver.cli import describe_transport_error
+
+    url = "http://localhost:8080/"
+    assert describe_transport_error(error, url) == (
+        f"{url} closed the connection without an HTTP answer; if the server uses TLS"
+        " (receiver serve --tls-dev), use an https:// URL."
+    )
 
 
 def test_describe_transport_error_survives_a_cycle() -> None:
