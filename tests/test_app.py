@@ -422,13 +422,13 @@ async def test_sync_handler_past_its_deadline() -> None:
     app = make_app(failure_policy="reject")
 
     def slow(order: Order) -> Order:
-        time.sleep(0.3)
+        time.sleep(1.0)
         return order
 
     app.add_handler("ValidatePurchaseOrderDraft", slow, deadline=0.05)
     started = time.monotonic()
     response = await post(app, order_of("Purchase"))
-    assert time.monotonic() - started < 0.25
+    assert time.monotonic() - started < 0.8  # answered at the deadline, not after the handler
     assert response.json()["error"]["id"] == "RCV-VALIDATION-FAILED"
 
 

@@ -55,12 +55,12 @@ async def test_the_deadline_counts_the_first_step_too() -> None:
         start = loop.time()
         while loop.time() - start < 0.05:  # blocks the loop past the deadline, then waits
             pass
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(2.0)
 
     started = loop.time()
     with pytest.raises(TimeoutError):
         await run_with_deadline(busy_then_waits(), 0.02)
-    assert loop.time() - started < 0.4
+    assert loop.time() - started < 1.5  # cancelled at its first wait, not after the sleep
 
 
 @pytest.mark.parametrize("waits", [False, True])
