@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable
 from typing import Any
 
+from receiver._deadline import run_with_deadline
 from receiver.errors import RequestError
 
 Scope = dict[str, Any]
@@ -51,9 +51,11 @@ async def read_body(
     """The request body, refused with 413 as soon as it passes ``limit`` bytes (never buffered
     past it), and with 408 when it takes longer than ``timeout`` seconds to arrive (a client
     sending slowly must not hold the call open forever)."""
+    if timeout is None:
+        return await _read_body(scope, receive, limit)
     try:
-        async with asyncio.timeout(timeout):
-            return await _read_body(scope, receive, limit)
+        # Most bodies have arrived with the headers: no timer is armed for them.
+        return await run_with_deadline(_read_body(scope, receive, limit), timeout)
     except TimeoutError:
         raise RequestError(
             408, "body_timeout", f"The request body did not arrive within {timeout:g} s."

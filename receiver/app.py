@@ -31,6 +31,7 @@ from typing import Any, Literal, TypeVar
 import pydantic_core
 
 from receiver import answers, tokens
+from receiver._deadline import run_with_deadline
 from receiver._http import (
     Scope,
     header,
@@ -46,7 +47,6 @@ from receiver.dispatch import (
     check_failure_policy,
     make_handler,
     resolve_from_body,
-    run_with_deadline,
 )
 from receiver.errors import (
     AmbiguousHandlersError,

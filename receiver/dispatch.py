@@ -8,11 +8,10 @@ handler possible, that is a configuration error the vendor fixes with ``webhooks
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import inspect
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Generator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_origin
 
@@ -189,53 +188,3 @@ def resolve_from_body(
         return next(iter(candidates)), None
     specific = sorted(possible - {SELECT_ORDER_LINES}) or sorted(possible)
     return None, specific[0] if specific else None
-
-
-async def run_with_deadline(call: Awaitable[Any], deadline: float) -> Any:
-    """Await ``call``; raise TimeoutError after ``deadline`` seconds.
-
-    A coroutine's first step runs before any timer is set: most handlers never wait for
-    anything, and finish there, so the timer (about a tenth of a minimal call's CPU) is only
-    armed for the ones that do. The deadline still counts from before that first step.
-    """
-    if not isinstance(call, Coroutine):
-        async with asyncio.timeout(deadline):
-            return await call
-    expires = asyncio.get_running_loop().time() + deadline
-    try:
-        waiting_for = call.send(None)
-    except StopIteration as done:
-        return done.value
-    async with asyncio.timeout_at(expires):
-        return await _Resumed(call, waiting_for)
-
-
-class _Resumed:
-    """Awaiting this continues a coroutine that has already run its first step (and yielded
-    ``waiting_for`` to the event loop): what the task sends or throws goes on to the coroutine,
-    as ``await coroutine`` would have done."""
-
-    __slots__ = ("coroutine", "waiting_for")
-
-    def __init__(self, coroutine: Coroutine[Any, Any, Any], waiting_for: Any) -> None:
-        self.coroutine = coroutine
-        self.waiting_for = waiting_for
-
-    def __await__(self) -> Generator[Any, Any, Any]:
-        coroutine, waiting_for = self.coroutine, self.waiting_for
-        while True:
-            try:
-                sent = yield waiting_for
-            except GeneratorExit:
-                coroutine.close()
-                raise
-            except BaseException as exc:  # cancellation (the deadline) and anything thrown in
-                try:
-                    waiting_for = coroutine.throw(exc)
-                except StopIteration as done:
-                    return done.value
-            else:
-                try:
-                    waiting_for = coroutine.send(sent)
-                except StopIteration as done:
-                    return done.value

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from receiver.dispatch import run_with_deadline
+from receiver._deadline import run_with_deadline
 
 pytestmark = pytest.mark.anyio
 
