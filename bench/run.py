@@ -5,7 +5,7 @@ Every server runs under uvicorn (uvloop + httptools, one worker, no access log) 
 wrk is pinned to CPU 1. Servers are measured in interleaved rounds (A B C A B C ...) so drift on a
 shared machine hits all of them alike; we report medians and ratios against floor-starlette.
 
-    python -m bench.run                 # everything (about 8 minutes)
+    python -m bench.run                 # everything (about 12 minutes)
     python -m bench.run --quick         # 1 round of 3 s each, to check the setup
 """
 
