@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import subprocess
 import sys
 import time
 import uuid
@@ -76,6 +77,18 @@ def imports_undone() -> Iterator[None]:
         sys.path[:] = saved_path
         for name in set(sys.modules) - saved_modules:
             del sys.modules[name]
+
+
+def stop_process(process: subprocess.Popen[str], timeout: float) -> str:
+    """Stop a server started by a test (SIGTERM, then SIGKILL after ``timeout`` seconds);
+    its stderr."""
+    process.terminate()
+    try:
+        _, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:  # pragma: no cover - only when shutdown hangs
+        process.kill()
+        _, stderr = process.communicate()
+    return stderr or ""
 
 
 def auth(token: str) -> dict[str, str]:

@@ -29,7 +29,7 @@ from click.testing import CliRunner, Result
 from receiver import Order, Receiver, tokens
 from receiver._tls import ensure_dev_certificate
 from receiver.cli import main
-from tests.conftest import imports_undone
+from tests.conftest import imports_undone, stop_process
 
 SECRET = "cli-test-secret-cli-test-secret-0001"
 WEBHOOK_ID = "WBH-5433-8787"
@@ -404,12 +404,7 @@ def test_serve_for_real_with_tls_dev(tmp_path: Path) -> None:
         assert answer.status_code == 200
         assert answer.json() == {"status": "ok"}
     finally:
-        process.terminate()
-        try:
-            _, stderr = process.communicate(timeout=BOUND)
-        except subprocess.TimeoutExpired:  # pragma: no cover - only when shutdown hangs
-            process.kill()
-            _, stderr = process.communicate()
+        stderr = stop_process(process, BOUND)
     assert f"Trust it with: curl --cacert {cert} https://127.0.0.1:{port}/healthz" in stderr
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import SECRET, WEBHOOK_ID, pyjwt_token
+from tests.conftest import SECRET, WEBHOOK_ID, pyjwt_token, stop_process
 from tests.redis_server import free_port
 from tests.store_app import ADMIN_TOKEN
 
@@ -44,20 +44,10 @@ def start_instance(store_url: str) -> tuple[subprocess.Popen[str], str]:
                 return process, base
         except httpx.TransportError:
             time.sleep(0.05)
-    stop(process)
+    stop_process(process, BOUND)
     raise AssertionError(
         f"instance not ready in {BOUND}s: {process.stderr and process.stderr.read()}"
     )
-
-
-def stop(process: subprocess.Popen[str]) -> str:
-    process.terminate()
-    try:
-        _, stderr = process.communicate(timeout=BOUND)
-    except subprocess.TimeoutExpired:  # pragma: no cover - only when shutdown hangs
-        process.kill()
-        _, stderr = process.communicate()
-    return stderr or ""
 
 
 @pytest.fixture
@@ -72,7 +62,7 @@ def instances(redis_url: str, redis_prefix: str) -> Iterator[list[str]]:
             bases.append(base)
         yield bases
     finally:
-        logs = [stop(process) for process in started]
+        logs = [stop_process(process, BOUND) for process in started]
         for log in logs:
             assert "Traceback" not in log
             assert SECRET not in log
