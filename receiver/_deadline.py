@@ -2,7 +2,7 @@
 
 A call's handler and its body read usually finish in their first step (a handler that only looks
 at the object; a body that arrived with the headers). ``asyncio.timeout`` would schedule and
-cancel a timer for each of them anyway, about a tenth of a minimal call's CPU.
+cancel a timer for each of them anyway: 5 us or more each, on a call of about 250 us.
 """
 
 from __future__ import annotations
