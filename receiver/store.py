@@ -246,6 +246,7 @@ class RedisStore:
         # multiprocessing) or in a new loop, make a new one instead of sharing sockets.
         owner = (os.getpid(), asyncio.get_running_loop())
         if self._client is None or self._owner != owner:
+            self._forget_client()
             from redis.asyncio import Redis
             from redis.asyncio.retry import Retry
             from redis.backoff import NoBackoff
@@ -404,8 +405,18 @@ class RedisStore:
 
         return await self._run(read)
 
-    async def aclose(self) -> None:
+    def _forget_client(self) -> None:
+        """Drop the client; one made before a fork stays referenced for good. Collecting it in
+        the child would close its sockets' transports, and that unregisters them from the
+        parent's event loop, whose epoll instance the fork shares: the parent would never hear
+        from Redis again."""
         client, self._client = self._client, None
+        if client is not None and self._owner is not None and self._owner[0] != os.getpid():
+            _INHERITED_CLIENTS.append(client)
+
+    async def aclose(self) -> None:
+        client = self._client
+        self._forget_client()
         if client is not None and self._owner is not None and self._owner[0] == os.getpid():
             try:
                 await asyncio.wait_for(client.aclose(), self.timeout)
@@ -424,6 +435,11 @@ class _Check:
     digest: bytes
     milliseconds: int
     answer: asyncio.Future[bool]
+
+
+# Redis clients a forked process inherited (see RedisStore._forget_client): one per store and
+# fork at most.
+_INHERITED_CLIENTS: list[object] = []
 
 
 async def _send_checks(client: Redis, batch: list[_Check]) -> list[Any]:
