@@ -32,53 +32,11 @@ sys.path.insert(0, str(ROOT))
 
 from bench.peers import floor_asgi, floor_starlette, receiver_app  # noqa: E402
 from bench.peers._common import SECRET, WEBHOOK_ID  # noqa: E402
+from bench.run import FULL_ORDER, asgi_call  # noqa: E402
 from receiver import tokens  # noqa: E402
 from receiver.models import Order  # noqa: E402
 
-FULL_ORDER = ROOT / "tests" / "fixtures" / "order_purchase_full.json"
 CLOCKS = {"wall": time.perf_counter_ns, "cpu": time.process_time_ns}
-
-
-def asgi_call(app: Any, body: bytes, token: str) -> Callable[[int], Any]:
-    """A coroutine function making ``n`` calls of ``app`` in a row (one event loop run)."""
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": "/",
-        "raw_path": b"/",
-        "root_path": "",
-        "query_string": b"",
-        "server": ("127.0.0.1", 8000),
-        "client": ("127.0.0.1", 50000),
-        "headers": [
-            (b"host", b"127.0.0.1:8000"),
-            (b"user-agent", b"wrk"),
-            (b"content-type", b"application/json"),
-            (b"authorization", b"Bearer " + token.encode()),
-            (b"content-length", str(len(body)).encode()),
-        ],
-    }
-    request = {"type": "http.request", "body": body, "more_body": False}
-    answers: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        return request
-
-    async def send(message: dict[str, Any]) -> None:
-        if message["type"] == "http.response.start":
-            answers.append(message)
-
-    async def many(n: int) -> None:
-        for _ in range(n):
-            await app(dict(scope), receive, send)
-        if answers[-1]["status"] != 200:
-            raise RuntimeError(f"{app!r} answered {answers[-1]['status']}")
-        answers.clear()
-
-    return many
 
 
 def main() -> int:
