@@ -697,40 +697,38 @@ def test_the_statistics_route_answers_json_when_the_secrets_cannot_be_read(
     assert (answer.status, strict_json(answer.body)["id"]) == (500, "misconfigured")
 
 
-def test_an_empty_id_is_refused_on_every_route(loop: asyncio.AbstractEventLoop) -> None:
-    for path in ["/", "/ValidatePurchaseOrderDraft", "/ValidateAnswer"]:
-        token = valid_token()
-        request = RawRequest(
-            path=path,
-            headers=[(b"authorization", f"Bearer {token}".encode())],
-            chunks=[b'{"id": ""}'],
-        )
-        answer = loop.run_until_complete(serve(APP, request))
-        assert (answer.status, strict_json(answer.body)["id"]) == (400, "missing_id"), path
+MODEL_ROUTES = ["/", "/ValidatePurchaseOrderDraft", "/ValidateAnswer"]
 
 
-def test_nan_and_infinity_literals_are_not_json(loop: asyncio.AbstractEventLoop) -> None:
-    for path in ["/", "/ValidatePurchaseOrderDraft", "/ValidateAnswer"]:
-        token = valid_token()
-        request = RawRequest(
-            path=path,
-            headers=[(b"authorization", f"Bearer {token}".encode())],
-            chunks=[b'{"id": "ORD-1", "x": NaN}'],
-        )
-        answer = loop.run_until_complete(serve(APP, request))
-        assert (answer.status, strict_json(answer.body)["id"]) == (400, "invalid_json"), path
+def signed_post(path: str, body: bytes) -> RawRequest:
+    return RawRequest(
+        path=path,
+        headers=[(b"authorization", f"Bearer {valid_token()}".encode())],
+        chunks=[body],
+    )
+
+
+@pytest.mark.parametrize("path", MODEL_ROUTES)
+@pytest.mark.parametrize(
+    ("body", "error_id"),
+    [
+        pytest.param(b'{"id": ""}', "missing_id", id="empty-id"),
+        pytest.param(b'{"id": "ORD-1", "x": NaN}', "invalid_json", id="nan-literal"),
+    ],
+)
+def test_bodies_refused_on_every_route(
+    loop: asyncio.AbstractEventLoop, path: str, body: bytes, error_id: str
+) -> None:
+    answer = loop.run_until_complete(serve(APP, signed_post(path, body)))
+    assert (answer.status, strict_json(answer.body)["id"]) == (400, error_id)
 
 
 def test_the_words_nan_and_infinity_inside_strings_are_fine(
     loop: asyncio.AbstractEventLoop,
 ) -> None:
-    for path in ["/", "/ValidatePurchaseOrderDraft", "/ValidateAnswer"]:
-        request = RawRequest(
-            path=path,
-            headers=[(b"authorization", f"Bearer {valid_token()}".encode())],
-            chunks=[b'{"id": "ORD-1", "notes": "NaN or Infinity", "NaN": "-Infinity"}'],
-        )
-        answer = loop.run_until_complete(serve(APP, request))
+    for path in MODEL_ROUTES:
+        body = b'{"id": "ORD-1", "notes": "NaN or Infinity", "NaN": "-Infinity"}'
+        answer = loop.run_until_complete(serve(APP, signed_post(path, body)))
         assert answer.status == 200, path
         assert strict_json(answer.body)["notes"] == "NaN or Infinity"
 
