@@ -213,7 +213,6 @@ class StatsDelta:
     total: int = 0
     successes: int = 0
     failures: int = 0
-    saw_success: bool = False
     # Failures after the last success of this delta (all of them when it saw none).
     failures_after_success: int = 0
     webhook_type: str | None = None
@@ -225,7 +224,6 @@ class StatsDelta:
         self.total += 1
         if call["success"]:
             self.successes += 1
-            self.saw_success = True
             self.failures_after_success = 0
             self.last_success = call
         else:
@@ -235,6 +233,10 @@ class StatsDelta:
         self.last_call = call
         if call.get("webhookType"):
             self.webhook_type = call["webhookType"]
+
+    @property
+    def saw_success(self) -> bool:
+        return self.successes > 0
 
 
 class PendingStatistics:
