@@ -68,10 +68,12 @@ from bench.fault_app import (
 )
 from bench.run import ROOT, rss_kib
 from receiver import tokens
-from receiver.app import DEFAULT_REJECT_MESSAGE, REJECT_ERROR_ID, REPLAYED
 from receiver.store import DEFAULT_RETRY_INTERVAL
 from receiver.testing import samples, sign_token, wrong_secret_token
+from receiver.wire import REJECT_ERROR_ID, ErrorId, Message
 from tests.redis_server import RedisServer, free_port
+
+DEFAULT_REJECT_MESSAGE, REPLAYED = Message.DEFAULT_REJECT, ErrorId.TOKEN_REPLAYED
 
 APP: Final = "bench.fault_app:app"
 SECRET: Final = "fault-bench-secret-fault-bench-secret-01"

@@ -9,62 +9,32 @@
         return order
 
 Names are imported on first use: the pytest plugin (loaded in every pytest run of a project
-that installs this package) must not pay for the app, pydantic and cryptography up front.
+that installs this package) must not pay for the app, pydantic and cryptography up front. The
+public names and their homes are listed once, in ``__init__.pyi`` beside this file (what type
+checkers read); this module reads that list.
 """
 
 from __future__ import annotations
 
+import ast
 import importlib
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any
 
-if TYPE_CHECKING:
-    from receiver.app import Receiver
-    from receiver.dispatch import CallContext
-    from receiver.errors import ConfigurationError, ReceiverError, TokenError
-    from receiver.models import (
-        Account,
-        Enrollment,
-        Order,
-        Parameter,
-        Request,
-        ValidateAnswer,
-        Webhook,
-    )
-    from receiver.types import ObjectType, WebhookType
 
-_HOMES = {
-    "Account": "receiver.models",
-    "CallContext": "receiver.dispatch",
-    "ConfigurationError": "receiver.errors",
-    "Enrollment": "receiver.models",
-    "ObjectType": "receiver.types",
-    "Order": "receiver.models",
-    "Parameter": "receiver.models",
-    "Receiver": "receiver.app",
-    "ReceiverError": "receiver.errors",
-    "Request": "receiver.models",
-    "TokenError": "receiver.errors",
-    "ValidateAnswer": "receiver.models",
-    "Webhook": "receiver.models",
-    "WebhookType": "receiver.types",
-}
+def _public_names() -> dict[str, str]:
+    """``{name: home module}`` from the ``from X import Name as Name`` lines of the stub."""
+    stub = ast.parse(Path(__file__).with_suffix(".pyi").read_text(encoding="utf-8"))
+    return {
+        alias.name: node.module
+        for node in stub.body
+        if isinstance(node, ast.ImportFrom) and node.module is not None
+        for alias in node.names
+    }
 
-__all__ = [
-    "Account",
-    "CallContext",
-    "ConfigurationError",
-    "Enrollment",
-    "ObjectType",
-    "Order",
-    "Parameter",
-    "Receiver",
-    "ReceiverError",
-    "Request",
-    "TokenError",
-    "ValidateAnswer",
-    "Webhook",
-    "WebhookType",
-]
+
+_HOMES = _public_names()
+__all__ = sorted(_HOMES)
 
 
 def __getattr__(name: str) -> Any:

@@ -7,6 +7,8 @@ from typing import Any
 
 from receiver._deadline import run_with_deadline
 from receiver.errors import RequestError
+from receiver.wire import ErrorId
+from receiver.wire import Message as Text
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
@@ -42,6 +44,15 @@ def is_json_content_type(value: bytes | None) -> bool:
     )
 
 
+def check_call_request(scope: Scope) -> None:
+    """Refuse what cannot be a platform call before anything else is done: not a POST (405), not
+    JSON (415)."""
+    if scope["method"] != "POST":
+        raise RequestError(405, ErrorId.METHOD_NOT_ALLOWED, Text.NOT_POST)
+    if not is_json_content_type(header(scope, b"content-type")):
+        raise RequestError(415, ErrorId.UNSUPPORTED_MEDIA_TYPE, Text.NOT_JSON)
+
+
 async def read_body(
     scope: Scope,
     receive: Any,
@@ -58,7 +69,7 @@ async def read_body(
         return await run_with_deadline(_read_body(scope, receive, limit), timeout)
     except TimeoutError:
         raise RequestError(
-            408, "body_timeout", f"The request body did not arrive within {timeout:g} s."
+            408, ErrorId.BODY_TIMEOUT, f"The request body did not arrive within {timeout:g} s."
         ) from None
 
 
@@ -68,7 +79,9 @@ async def _read_body(scope: Scope, receive: Any, limit: int) -> bytes:
         try:
             size = int(declared)
         except ValueError:
-            raise RequestError(400, "bad_request", "Content-Length is not a number.") from None
+            raise RequestError(
+                400, ErrorId.BAD_REQUEST, "Content-Length is not a number."
+            ) from None
         if size > limit:
             raise too_large(limit)
     chunks: list[bytes] = []
@@ -76,7 +89,9 @@ async def _read_body(scope: Scope, receive: Any, limit: int) -> bytes:
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            raise RequestError(400, "client_disconnected", "The client went away mid-request.")
+            raise RequestError(
+                400, ErrorId.CLIENT_DISCONNECTED, "The client went away mid-request."
+            )
         chunk = message.get("body", b"")
         if chunk:
             received += len(chunk)
@@ -90,7 +105,7 @@ async def _read_body(scope: Scope, receive: Any, limit: int) -> bytes:
 def too_large(limit: int) -> RequestError:
     return RequestError(
         413,
-        "body_too_large",
+        ErrorId.BODY_TOO_LARGE,
         f"Request body larger than {limit} bytes. Raise Receiver(max_body_size=...) if real"
         " payloads are this large.",
     )

@@ -1,5 +1,5 @@
-"""The body in, the answer out: parse the call's JSON, check and serialize what the handler
-returned, and build the answers of the failure policy.
+"""The answer out: check and serialize what the handler returned, read errors on a wire dict,
+and build the ``{"id", "message"}`` body of every non-200 answer.
 
 The platform applies a 200 answer to the real object and retries an unparseable 2xx, so an answer
 is only sent when it is a JSON object with the request's ``id`` (contract 3.1, 3.4).
@@ -12,28 +12,8 @@ from typing import Any
 
 import pydantic_core
 
-from receiver._json import json_kind
-from receiver.errors import AnswerError, RequestError
+from receiver.errors import AnswerError
 from receiver.models import ObjectModel
-
-
-def parse_object(body: bytes) -> dict[str, Any]:
-    """The call's body as a dict with a string ``id``; 400 otherwise. The parser bounds nesting
-    depth (pydantic-core's JSON parser refuses documents nested deeper than 200 levels)."""
-    if not body:
-        raise RequestError(400, "empty_body", "The request body is empty; send the object as JSON.")
-    try:
-        data = pydantic_core.from_json(body, allow_inf_nan=False)
-    except ValueError as exc:
-        raise RequestError(400, "invalid_json", f"The body is not valid JSON: {exc}.") from None
-    if not isinstance(data, dict):
-        raise RequestError(
-            400, "not_an_object", f"The body must be a JSON object, not a JSON {json_kind(data)}."
-        )
-    object_id = data.get("id")
-    if not isinstance(object_id, str) or not object_id:
-        raise RequestError(400, "missing_id", "The object in the body has no string 'id'.")
-    return data
 
 
 def clear_dict_errors(data: dict[str, Any]) -> None:

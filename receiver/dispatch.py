@@ -1,33 +1,34 @@
-"""From a verified call to a handler: which webhook type it is, and running the handler.
+"""Handlers: each inspected once at registration, then run under its deadline, with the failure
+policy answering for a handler that raises, misses its deadline or returns what cannot be sent.
 
-Type resolution, in order: the URL path (``POST /ValidateChangeOrderDraft``), the receiver's
-``webhooks={webhook_id: type}`` map, then the body (an Order's ``type`` + ``status``, an
-Enrollment's ``type`` + ``status``, the id prefix). When the body leaves more than one registered
-handler possible, that is a configuration error the vendor fixes with ``webhooks=``.
+Sync handlers run in a worker thread so they cannot block the event loop. A handler takes the
+object, or the object and a :class:`CallContext`; it returns the object, a dict, or None (the
+object as changed in place).
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
+import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, get_origin
+from typing import Any, get_origin
 
 import anyio.to_thread
 
-from receiver.errors import AmbiguousHandlersError, ConfigurationError
-from receiver.types import (
-    SELECT_ORDER_LINES,
-    ObjectType,
-    WebhookType,
-    candidate_webhook_types,
-    object_type_for_id,
-)
+from receiver._deadline import run_with_deadline
+from receiver.answers import error_body, serialize_answer
+from receiver.errors import AnswerError, ConfigurationError
+from receiver.models import MODEL_BY_OBJECT_TYPE
+from receiver.settings import FailurePolicy, check_failure_policy, positive
+from receiver.types import ANSWER, ObjectType, WebhookType
+from receiver.wire import REJECT_ERROR_ID, ErrorId, Message, Outcome
 
-FailurePolicy = Literal["error", "reject", "accept"]
-FAILURE_POLICIES: tuple[FailurePolicy, ...] = ("error", "reject", "accept")
+logger = logging.getLogger("receiver")
+
+HANDLER_FAILED_BODY = error_body(ErrorId.HANDLER_FAILED, Message.HANDLER_FAILED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +68,11 @@ class Handler:
     failure_policy: FailurePolicy | None
 
     @property
+    def object_type(self) -> ObjectType:
+        """The kind of object the handler's webhook type sends."""
+        return self.webhook_type.object_type or ANSWER
+
+    @property
     def name(self) -> str:
         return f"{getattr(self.fn, '__module__', '?')}.{getattr(self.fn, '__qualname__', self.fn)}"
 
@@ -89,10 +95,8 @@ def make_handler(
     """Inspect ``fn`` once: sync or async, ``(obj)`` or ``(obj, ctx)``, model or raw dict."""
     if not callable(fn):
         raise ConfigurationError(f"The handler for {webhook_type} must be callable, not {fn!r}.")
-    if deadline is not None and not deadline > 0:
-        raise ConfigurationError(
-            f"deadline must be a positive number of seconds, not {deadline!r}."
-        )
+    if deadline is not None:
+        deadline = positive("deadline", deadline, "seconds")
     policy = check_failure_policy(failure_policy) if failure_policy is not None else None
     name = getattr(fn, "__qualname__", fn)
     try:
@@ -135,56 +139,53 @@ def _annotated_as_dict(fn: HandlerFn, parameter: inspect.Parameter) -> bool:
     return (isinstance(origin, type) and issubclass(origin, dict)) or origin is Mapping
 
 
-def check_failure_policy(value: str) -> FailurePolicy:
-    for policy in FAILURE_POLICIES:
-        if value == policy:
-            return policy
-    raise ConfigurationError(
-        f"Unknown failure_policy {value!r}; use 'error' (answer 500), 'reject' (answer 200 with"
-        " an error on the object) or 'accept' (answer 200 with the object unchanged)."
-    )
+@dataclass(frozen=True, slots=True)
+class Ran:
+    """What running a handler gave: the answer's bytes and whether it refuses something, or
+    (``failure`` set) why there is no answer to send."""
+
+    payload: bytes = b""
+    refused: bool = False
+    failure: str | None = None
 
 
-def infer_webhook_types(body: Mapping[str, Any]) -> tuple[ObjectType | None, set[WebhookType]]:
-    """The object kind of ``body`` (by id prefix) and the webhook types it could belong to."""
-    object_id = body.get("id")
-    kind = object_type_for_id(object_id) if isinstance(object_id, str) else None
-    if kind is None:
-        return None, set()
-    # The candidates depend on the kind and the type and status strings only (what
-    # candidate_webhook_types reads; other values count as absent): worked out once each.
-    order_type, status = body.get("type"), body.get("status")
-    return kind, set(
-        _candidates(
-            kind,
-            order_type if isinstance(order_type, str) else None,
-            status if isinstance(status, str) else None,
+async def run(handler: Handler, obj: Any, ctx: CallContext, object_id: str) -> Ran:
+    """Run ``handler`` on ``obj`` under ``ctx.deadline`` and check its answer. A failure is
+    logged here (with the traceback when it raised) and returned, never raised."""
+    try:
+        result = await run_with_deadline(handler(obj, ctx), ctx.deadline)
+        payload, refused = serialize_answer(result, obj, object_id)
+    except TimeoutError:
+        logger.error(
+            "Handler %s missed its %.3gs deadline for %s", handler.name, ctx.deadline, object_id
         )
-    )
+        return Ran(failure=f"deadline of {ctx.deadline:g}s exceeded")
+    except AnswerError as exc:
+        logger.error("Handler %s: %s", handler.name, exc)
+        return Ran(failure=str(exc))
+    except Exception as exc:
+        logger.exception("Handler %s raised on %s", handler.name, object_id)
+        return Ran(failure=f"handler raised {type(exc).__name__}")
+    return Ran(payload, refused)
 
 
-@functools.lru_cache(maxsize=256)
-def _candidates(
-    kind: ObjectType, order_type: str | None, status: str | None
-) -> frozenset[WebhookType]:
-    fields = {"type": order_type, "status": status}
-    return frozenset(t for tier in candidate_webhook_types(kind, fields) for t in tier)
-
-
-def resolve_from_body(
-    body: Mapping[str, Any], registered: Mapping[WebhookType, Handler]
-) -> tuple[WebhookType | None, WebhookType | None]:
-    """The registered type this body belongs to, or None when no handler fits; and, for the
-    error message in that case, the type the body looks like.
-
-    Raises :class:`AmbiguousHandlersError` when several registered types fit."""
-    kind, possible = infer_webhook_types(body)
-    if kind is None and len(registered) == 1:
-        return next(iter(registered)), None  # a one-handler app takes what the URL sends it
-    candidates = possible & registered.keys()
-    if len(candidates) > 1:
-        raise AmbiguousHandlersError(candidates, f"A {kind} on the shared URL")
-    if candidates:
-        return next(iter(candidates)), None
-    specific = sorted(possible - {SELECT_ORDER_LINES}) or sorted(possible)
-    return None, specific[0] if specific else None
+def failure_answer(
+    policy: FailurePolicy,
+    handler: Handler,
+    body: bytes,
+    *,
+    clear_errors: bool,
+    reject_message: str,
+) -> tuple[int, bytes, Outcome]:
+    """The failure policy's answer when ``handler`` gave none: 500 (``error``), the object with
+    an order-level error (``reject``) or the object unchanged (``accept``)."""
+    if policy == "error":
+        return 500, HANDLER_FAILED_BODY, Outcome.FAILED
+    # Rebuild from the request: the handler may have half-changed the object it was given.
+    original = MODEL_BY_OBJECT_TYPE[handler.object_type].from_json(body)
+    if clear_errors:
+        original.clear_errors()
+    if policy == "reject":
+        original.set_error(REJECT_ERROR_ID, reject_message)
+        return 200, original.to_json(), Outcome.REJECTED_ON_FAILURE
+    return 200, original.to_json(), Outcome.ACCEPTED_ON_FAILURE

@@ -90,11 +90,14 @@ class SecretConfigurationError(ConfigurationError):
 
 
 class TokenError(ReceiverError):
-    """A bearer token was refused. ``reason`` is a stable code, ``message`` is for people."""
+    """A bearer token was refused. ``reason`` is a stable code, ``message`` is for people.
+    ``webhook_id`` is set when the token named a webhook whose secret was found (the call is
+    then one of that webhook's, refused)."""
 
-    def __init__(self, reason: str, message: str) -> None:
+    def __init__(self, reason: str, message: str, *, webhook_id: str | None = None) -> None:
         self.reason = reason
         self.message = message
+        self.webhook_id = webhook_id
         super().__init__(message)
 
 

@@ -35,8 +35,8 @@ from typing import TYPE_CHECKING, Any, Final
 import pydantic_core
 
 from receiver import tokens
-from receiver.app import ADMIN_PREFIX, OPENAPI_PATH, REPLAYED
 from receiver.types import ANSWER, PURCHASE_WEBHOOK_TYPES, SELECT_ORDER_LINES, WebhookType
+from receiver.wire import BAD_REQUEST_IDS, WEBHOOK_ID_PATTERN, ErrorId, Outcome, Route
 
 if TYPE_CHECKING:
     from receiver.app import Receiver
@@ -45,43 +45,12 @@ __all__ = ["OPENAPI_VERSION", "openapi_document", "openapi_json"]
 
 OPENAPI_VERSION: Final = "3.1.0"
 
-# The ``id`` of each error body, by where it comes from (receiver/app.py, _http.py, answers.py).
-BAD_REQUEST_REASONS: Final = (
-    "bad_request",  # Content-Length is not a number
-    "client_disconnected",
-    "empty_body",
-    "invalid_json",
-    "not_an_object",
-    "missing_id",
-    "invalid_object",
-)
 _SERVER_ERROR_CAUSES: Final = {
     "ambiguous_webhook_type": "several handlers could take the object (add `webhooks=`)",
     "handler_failed": "the handler failed or missed its deadline (the `error` failure policy)",
     "misconfigured": "the receiver is misconfigured",
     "internal_error": "a bug of the receiver",
 }
-SECRET_UNAVAILABLE: Final = "secret_unavailable"  # noqa: S105 - a reason code, not a secret
-
-# What the receiver records of a call (receiver.stats.call_record ``outcome``).
-OUTCOMES: Final = (
-    "accepted",
-    "refused",
-    "failed",
-    "rejected_on_failure",
-    "accepted_on_failure",
-    "unauthorized",
-    "bad_request",
-    "no_handler",
-    "misconfigured",
-    "internal_error",
-    "store_unavailable",
-    "cancelled",
-)
-
-# receiver.secrets.is_plausible_webhook_id: only such ids get a secret, so only they are recorded.
-WEBHOOK_ID_PATTERN: Final = "^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
-
 _JSON: Final = "application/json"
 
 # Per receiver, the document and what it was built from (handlers can still be added until the
@@ -111,7 +80,7 @@ def openapi_document(receiver: Receiver) -> dict[str, Any]:
     for webhook_type in types:
         paths[f"/{webhook_type}"] = {"post": _call_operation(receiver, webhook_type, types)}
     paths["/healthz"] = {"get": _healthz_operation()}
-    paths[OPENAPI_PATH] = {"get": _openapi_operation()}
+    paths[str(Route.OPENAPI)] = {"get": _openapi_operation()}
     schemes: dict[str, Any] = {
         "webhookToken": {
             "type": "http",
@@ -125,8 +94,8 @@ def openapi_document(receiver: Receiver) -> dict[str, Any]:
         }
     }
     if admin:
-        paths[ADMIN_PREFIX] = {"get": _admin_list_operation()}
-        paths[ADMIN_PREFIX + "/{webhook_id}"] = {"get": _admin_detail_operation()}
+        paths[str(Route.ADMIN_WEBHOOKS)] = {"get": _admin_list_operation()}
+        paths[f"{Route.ADMIN_WEBHOOKS}/{{webhook_id}}"] = {"get": _admin_detail_operation()}
         schemes["adminToken"] = {
             "type": "http",
             "scheme": "bearer",
@@ -160,7 +129,7 @@ def _handler_types(receiver: Receiver) -> list[WebhookType]:
 
 
 def _admin_enabled(receiver: Receiver) -> bool:
-    return receiver._admin_token is not None
+    return receiver.settings.admin_token is not None
 
 
 def _failing_types(receiver: Receiver) -> list[WebhookType]:
@@ -168,7 +137,7 @@ def _failing_types(receiver: Receiver) -> list[WebhookType]:
     return sorted(
         webhook_type
         for webhook_type, handler in receiver.handlers.items()
-        if (handler.failure_policy or receiver.failure_policy) == "error"
+        if (handler.failure_policy or receiver.settings.failure_policy) == "error"
     )
 
 
@@ -184,10 +153,10 @@ def _configuration(receiver: Receiver) -> tuple[Any, ...]:
         tuple(_handler_types(receiver)),
         tuple(_failing_types(receiver)),
         _admin_enabled(receiver),
-        receiver.max_body_size,
+        receiver.settings.max_body_size,
         tuple(_token_reasons(receiver)),
         _replay_guard_can_refuse(receiver),
-        receiver.body_timeout,
+        receiver.settings.body_timeout,
     )
 
 
@@ -202,13 +171,13 @@ def _package_version() -> str:
 
 
 def _token_reasons(receiver: Receiver) -> list[str]:
-    options = receiver.verify_options
-    reasons = [
+    options = receiver.settings.verify_options
+    reasons: list[str] = [
         tokens.MISSING,
         tokens.MALFORMED,
         tokens.ALGORITHM_NOT_ALLOWED,
         tokens.UNKNOWN_WEBHOOK,
-        SECRET_UNAVAILABLE,
+        ErrorId.SECRET_UNAVAILABLE,
         tokens.BAD_SIGNATURE,
         tokens.MISSING_CLAIM,
         tokens.INVALID_CLAIM,
@@ -221,14 +190,14 @@ def _token_reasons(receiver: Receiver) -> list[str]:
         reasons.append(tokens.WRONG_ISSUER)
     if options.audience is not None:
         reasons.append(tokens.WRONG_AUDIENCE)
-    if receiver.replay_guard:
-        reasons.append(REPLAYED)
+    if receiver.settings.replay_guard:
+        reasons.append(ErrorId.TOKEN_REPLAYED)
     return reasons
 
 
 def _replay_guard_can_refuse(receiver: Receiver) -> bool:
     """Whether an unreachable store is answered 503 (the replay guard failing closed)."""
-    return receiver.replay_guard and receiver.replay_fail_mode == "closed"
+    return receiver.settings.replay_guard and receiver.settings.replay_fail_mode == "closed"
 
 
 def _object_schema(webhook_type: WebhookType | None) -> dict[str, Any]:
@@ -274,7 +243,7 @@ def _call_operation(
         "The request cannot be used: Content-Length is not a number, the client went away,"
         " the body is empty, not JSON, not an object, has no string `id`, or is nested deeper"
         " than 200 levels.",
-        list(BAD_REQUEST_REASONS),
+        list(BAD_REQUEST_IDS),
     )
     responses["401"] = _error_response(
         "The bearer token was refused; `id` names why. Neither the token nor a secret is ever"
@@ -288,12 +257,12 @@ def _call_operation(
             ["no_handler"],
         )
     responses["408"] = _error_response(
-        f"The body did not arrive within body_timeout ({receiver.body_timeout:g} s).",
+        f"The body did not arrive within body_timeout ({receiver.settings.body_timeout:g} s).",
         ["body_timeout"],
     )
     responses["413"] = _error_response(
-        f"The body is larger than max_body_size ({receiver.max_body_size} bytes); reading stops"
-        " at the limit.",
+        f"The body is larger than max_body_size ({receiver.settings.max_body_size} bytes);"
+        " reading stops at the limit.",
         ["body_too_large"],
     )
     responses["415"] = _error_response(
@@ -570,7 +539,10 @@ _SCHEMAS: Final[dict[str, Any]] = {
             "error": _NULLABLE_STRING,
             "webhookType": _NULLABLE_STRING,
             "objectId": _NULLABLE_STRING,
-            "outcome": {"type": "string", "enum": list(OUTCOMES)},
+            "outcome": {
+                "type": "string",
+                "enum": [o.value for o in Outcome if o is not Outcome.UNKNOWN],
+            },
         },
         "required": [
             "success",

@@ -21,16 +21,23 @@ from __future__ import annotations
 import binascii
 import functools
 import json
+import logging
 import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, hmac
 
 from receiver.errors import TokenError
+from receiver.wire import ErrorId, Message, is_plausible_webhook_id
+
+if TYPE_CHECKING:
+    from receiver.secrets import SecretSource
+
+logger = logging.getLogger("receiver")
 
 ALGORITHM: Final = "HS256"
 PLATFORM_ISSUER: Final = "mpt"
@@ -43,19 +50,20 @@ _SUPPORTED_CRIT: Final = frozenset({"b64"})
 _TO_STANDARD: Final = bytes.maketrans(b"-_", b"+/")
 _TO_URLSAFE: Final = bytes.maketrans(b"+/", b"-_")
 
-# Stable reason codes (the ``id`` of a 401 body) and their messages. Messages never quote the token.
-MISSING = "missing_token"
-MALFORMED = "malformed_token"
-ALGORITHM_NOT_ALLOWED = "algorithm_not_allowed"
-BAD_SIGNATURE = "bad_signature"
-MISSING_CLAIM = "missing_claim"
-INVALID_CLAIM = "invalid_claim"
-EXPIRED = "expired"
-NOT_YET_VALID = "not_yet_valid"
-TOO_OLD = "too_old"
-WRONG_ISSUER = "wrong_issuer"
-WRONG_AUDIENCE = "wrong_audience"
-UNKNOWN_WEBHOOK = "unknown_webhook"
+# Stable reason codes (the ``id`` of a 401 body), defined in receiver.wire; these names stay for
+# the code and tests that read them here. Messages never quote the token.
+MISSING: Final = ErrorId.MISSING_TOKEN
+MALFORMED: Final = ErrorId.MALFORMED_TOKEN
+ALGORITHM_NOT_ALLOWED: Final = ErrorId.ALGORITHM_NOT_ALLOWED
+BAD_SIGNATURE: Final = ErrorId.BAD_SIGNATURE
+MISSING_CLAIM: Final = ErrorId.MISSING_CLAIM
+INVALID_CLAIM: Final = ErrorId.INVALID_CLAIM
+EXPIRED: Final = ErrorId.EXPIRED
+NOT_YET_VALID: Final = ErrorId.NOT_YET_VALID
+TOO_OLD: Final = ErrorId.TOO_OLD
+WRONG_ISSUER: Final = ErrorId.WRONG_ISSUER
+WRONG_AUDIENCE: Final = ErrorId.WRONG_AUDIENCE
+UNKNOWN_WEBHOOK: Final = ErrorId.UNKNOWN_WEBHOOK
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,9 +268,76 @@ def verify(
     """
     parsed = parse(token)
     if not verify_signature(parsed, secrets):
-        raise TokenError(BAD_SIGNATURE, "Invalid token: bad signature.")
+        raise TokenError(BAD_SIGNATURE, Message.BAD_SIGNATURE)
     check_claims(parsed.claims, options or VerifyOptions(), now=now)
     return parsed.claims
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedCall:
+    """What a verified call's token says: whose it is, its claims, and its signature (the replay
+    guard's key)."""
+
+    webhook_id: str
+    claims: dict[str, Any]
+    signature: bytes = field(repr=False)
+
+
+async def verify_call(
+    authorization: bytes | None,
+    secrets: SecretSource,
+    options: VerifyOptions,
+    *,
+    now: float | None = None,
+) -> VerifiedCall:
+    """Verify a call's ``Authorization`` header: the Bearer token, its ``webhook_id``, that
+    webhook's secret(s) from ``secrets``, the signature, then the claims.
+
+    Raises :class:`TokenError` naming the reason; from the secret lookup on, the error carries
+    the ``webhook_id`` whose secret was found. A failing lookup is logged with the id and the
+    exception's type only (a source's message may hold a URL or a secret).
+
+    >>> import asyncio
+    >>> from receiver.secrets import StaticSecrets
+    >>> secret = "s3cret-s3cret-s3cret-s3cret-0001"
+    >>> header = b"Bearer " + sign(secret, platform_claims("WBH-1", now=1000)).encode()
+    >>> source = StaticSecrets({"WBH-1": secret})
+    >>> asyncio.run(verify_call(header, source, VerifyOptions(), now=1010)).webhook_id
+    'WBH-1'
+    """
+    token = bearer_token(authorization)
+    parsed = parse(token)
+    webhook_id = parsed.webhook_id
+    if webhook_id is None:
+        raise TokenError(MISSING_CLAIM, Message.MISSING_WEBHOOK_ID)
+    if not is_plausible_webhook_id(webhook_id):
+        raise TokenError(UNKNOWN_WEBHOOK, Message.UNKNOWN_WEBHOOK)
+    try:
+        keys = await secrets.secrets_for(webhook_id)
+    except Exception as exc:  # a vendor's own SecretSource may raise anything
+        logger.error("Secret lookup for %s failed: %s", webhook_id, type(exc).__name__)
+        raise TokenError(ErrorId.SECRET_UNAVAILABLE, Message.SECRET_UNAVAILABLE) from None
+    if not keys:
+        raise TokenError(UNKNOWN_WEBHOOK, Message.UNKNOWN_WEBHOOK)
+    if not verify_signature(parsed, keys):
+        raise TokenError(BAD_SIGNATURE, Message.BAD_SIGNATURE, webhook_id=webhook_id)
+    try:
+        check_claims(parsed.claims, options, now=now)
+    except TokenError as exc:
+        exc.webhook_id = webhook_id
+        raise
+    return VerifiedCall(webhook_id, dict(parsed.claims), parsed.signature)
+
+
+def bearer_token(authorization: bytes | None) -> bytes:
+    """The token of an ``Authorization: Bearer <token>`` header; :class:`TokenError` otherwise."""
+    if authorization is None:
+        raise TokenError(MISSING, Message.MISSING_AUTHORIZATION)
+    scheme, _, token = authorization.partition(b" ")
+    token = token.strip()
+    if scheme.lower() != b"bearer" or not token:
+        raise TokenError(MISSING, Message.NOT_BEARER)
+    return token
 
 
 def sign(

@@ -8,14 +8,12 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from receiver import CallContext, Order, Receiver
-from receiver import app as receiver_app_module
 from receiver.errors import (
     ConfigurationError,
     DuplicateHandlerError,
@@ -644,41 +642,6 @@ async def test_one_structured_log_line_per_call(
     assert record.status == 200  # type: ignore[attr-defined]
     assert record.outcome == "accepted"  # type: ignore[attr-defined]
     assert "duration_ms=" in record.getMessage()
-
-
-async def test_the_call_line_says_where_it_comes_from_and_obeys_filters(
-    purchase_order: dict[str, Any], caplog: pytest.LogCaptureFixture
-) -> None:
-    """The line is made without Logger.info's stack walk; it still names its origin, and the
-    logger's filters and ``disabled`` still apply."""
-    caplog.set_level(logging.INFO, logger="receiver.calls")
-    app = make_app()
-    app.validate_purchase_order_draft(lambda order: order)
-    await post(app, purchase_order)
-    (record,) = [r for r in caplog.records if r.name == "receiver.calls"]
-    assert Path(record.pathname) == Path(receiver_app_module.__file__)
-    assert record.funcName == "_log_call"
-    assert record.levelname == "INFO"
-    assert record.getMessage().startswith(f"call webhook_id={WEBHOOK_ID} type=")
-
-    calls = logging.getLogger("receiver.calls")
-    caplog.clear()
-    refuse_all = logging.Filter("nothing.matches")
-    calls.addFilter(refuse_all)
-    try:
-        await post(app, purchase_order)
-    finally:
-        calls.removeFilter(refuse_all)
-    assert [r for r in caplog.records if r.name == "receiver.calls"] == []
-    calls.disabled = True
-    try:
-        await post(app, purchase_order)
-    finally:
-        calls.disabled = False
-    assert [r for r in caplog.records if r.name == "receiver.calls"] == []
-
-
-# -- mounting and lifespan ------------------------------------------------------------------
 
 
 async def test_mounted_in_starlette(purchase_order: dict[str, Any]) -> None:

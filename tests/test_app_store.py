@@ -73,7 +73,7 @@ async def test_replay_guard_is_off_by_default(purchase_order: dict[str, Any]) ->
     token = pyjwt_token()
     assert (await post(app, purchase_order, token=token)).status_code == 200
     assert (await post(app, other(purchase_order), token=token)).status_code == 200
-    assert app.replay_guard is False
+    assert app.settings.replay_guard is False
 
 
 async def test_a_token_reused_for_another_body_is_refused(

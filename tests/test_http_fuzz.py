@@ -33,7 +33,6 @@ from hypothesis import strategies as st
 
 from receiver import Receiver, tokens
 from receiver._http import route_path
-from receiver.app import ADMIN_PREFIX, OPENAPI_PATH
 from receiver.testing import (
     expired_token,
     not_yet_valid_token,
@@ -44,6 +43,9 @@ from receiver.testing import (
     wrong_secret_token,
 )
 from receiver.types import WebhookType
+from receiver.wire import Route
+
+ADMIN_PREFIX, OPENAPI_PATH = Route.ADMIN_WEBHOOKS, Route.OPENAPI
 
 SECRET = "fuzz-secret-fuzz-secret-fuzz-secret-01"
 WEBHOOK_ID = "WBH-2222-0001"

@@ -28,12 +28,14 @@ from schemathesis.specs.openapi.checks import (
 
 import receiver.openapi
 from receiver import Receiver
-from receiver.app import ADMIN_PREFIX, OPENAPI_PATH
 from receiver.errors import StoreUnavailableError
 from receiver.openapi import openapi_document, openapi_json
 from receiver.store import MemoryStore
 from receiver.testing import sign_token
 from receiver.types import KNOWN_WEBHOOK_TYPES, WebhookType
+from receiver.wire import Route
+
+ADMIN_PREFIX, OPENAPI_PATH = Route.ADMIN_WEBHOOKS, Route.OPENAPI
 
 SECRET = "openapi-secret-openapi-secret-0001"
 OTHER_SECRET = "openapi-secret-openapi-secret-0002"

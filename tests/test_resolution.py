@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from receiver.dispatch import infer_webhook_types
+from receiver.resolution import infer_webhook_types
 from receiver.types import candidate_webhook_types, object_type_for_id
 
 VALUES = (

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from receiver.dispatch import infer_webhook_types
 from receiver.errors import UnknownWebhookTypeError
 from receiver.models import Order
+from receiver.resolution import infer_webhook_types
 from receiver.testing import samples
 from receiver.testing.samples import REMOVE, SampleError
 from receiver.types import KNOWN_WEBHOOK_TYPES, VALIDATE_ANSWER

@@ -1,0 +1,241 @@
+"""One call, top to bottom. Each stage is one call into the module named for it:
+
+    POST / or /<WebhookType>, Authorization: Bearer <jwt>, body: {...object...}
+    CallPipeline.__call__
+      _answer
+        check the request          _http.check_call_request       405, 415
+        start (at the first call)  start() -> Services            500 misconfigured
+        verify the token           tokens.verify_call             401
+        read the body              _http.read_body                400, 408, 413
+        check for a replay         replay.ReplayGuard.check       401, 503
+        resolve the type, parse    parsing + resolution           400, 404, 500
+        run the handler            dispatch.run                   (its answer, checked)
+        or the failure policy      dispatch.failure_answer        500, or 200 reject/accept
+      a refusal, from the table    wire.failure_answer            the exception's answer
+      send                         _http.send_json
+      record                       stats.call_record -> Statistics (+ flush.StatisticsFlusher)
+      log                          calllog.log_call
+
+Collaborators come in through the constructor; nothing here reaches back into the Receiver.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from receiver import calllog, dispatch, parsing, resolution
+from receiver._http import Scope, check_call_request, header, read_body, send_json
+from receiver.answers import error_body
+from receiver.dispatch import CallContext, Handler
+from receiver.errors import RequestError, TokenError
+from receiver.flush import StatisticsFlusher
+from receiver.models import ObjectModel
+from receiver.replay import ReplayGuard
+from receiver.secrets import SecretSource
+from receiver.settings import Settings
+from receiver.stats import Statistics, call_record, iso_now
+from receiver.tokens import verify_call
+from receiver.types import WebhookType
+from receiver.wire import RETRY_SOON, ErrorId, Message, Outcome, failure_answer
+
+logger = logging.getLogger("receiver")
+
+
+@dataclass(slots=True)
+class Services:
+    """What a call needs that exists only once the receiver has started (``secrets`` is
+    replaced when the app's secret source is)."""
+
+    secrets: SecretSource
+    statistics: Statistics
+    replay: ReplayGuard | None
+    flusher: StatisticsFlusher | None
+    # The one model every handler takes, when there is one: the body is parsed straight into it.
+    shared_model: type[ObjectModel] | None
+
+
+class Call:
+    """What is known about the call in progress (for its record and its log line)."""
+
+    __slots__ = ("_headers", "error", "object_id", "outcome", "webhook_id", "webhook_type")
+
+    def __init__(self, webhook_type: WebhookType | None) -> None:
+        self.webhook_type = webhook_type
+        # Set once a secret was found for the token's webhook: the call is then that webhook's.
+        self.webhook_id: str | None = None
+        self.object_id: str | None = None
+        self.outcome = Outcome.UNKNOWN
+        self.error: str | None = None
+        self._headers: dict[str, str] | None = None
+
+    def headers(self, scope: Scope) -> dict[str, str]:
+        """The request headers without ``authorization``, decoded once per call."""
+        if self._headers is None:
+            self._headers = {
+                key.decode("latin-1"): value.decode("latin-1")
+                for key, value in scope.get("headers", ())
+                if key != b"authorization"
+            }
+        return self._headers
+
+
+class CallPipeline:
+    """Serves the platform's calls: ``await pipeline(scope, receive, send, path_type)``."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        handlers: Mapping[WebhookType, Handler],
+        webhooks: Mapping[str, WebhookType],
+        start: Callable[[], Services],
+    ) -> None:
+        self._settings = settings
+        self._options = settings.verify_options
+        self._handlers = handlers
+        self._webhooks = webhooks
+        self._start = start
+
+    async def __call__(
+        self, scope: Scope, receive: Any, send: Any, path_type: WebhookType | None
+    ) -> None:
+        started, call_time = time.monotonic(), iso_now()
+        call = Call(path_type)
+        headers: tuple[tuple[bytes, bytes], ...] = ()
+        try:
+            status, body = await self._answer(scope, receive, call)
+        except asyncio.CancelledError:
+            # The server stops (uvicorn cancels calls still running when its graceful-shutdown
+            # time is up): answer in JSON, as for every other failure, then let it stop.
+            call.outcome = Outcome.CANCELLED
+            with contextlib.suppress(Exception):
+                await send_json(send, 503, _SHUTTING_DOWN, RETRY_SOON)
+            raise
+        except Exception as exc:
+            status, body, headers = self._refusal(exc, call)
+        await send_json(send, status, body, headers)
+        if call.webhook_id is not None:
+            self._record(call, status, body, call_time, scope)
+        calllog.log_call(
+            call.webhook_id,
+            call.webhook_type,
+            call.object_id,
+            status,
+            call.outcome,
+            time.monotonic() - started,
+        )
+
+    async def _answer(self, scope: Scope, receive: Any, call: Call) -> tuple[int, bytes]:
+        check_call_request(scope)
+        services = self._start()
+        verified = await verify_call(
+            header(scope, b"authorization"), services.secrets, self._options
+        )
+        call.webhook_id = verified.webhook_id
+        settings = self._settings
+        body = await read_body(scope, receive, settings.max_body_size, settings.body_timeout)
+        if services.replay is not None:
+            await services.replay.check(verified.signature, verified.claims, body)
+        handler, obj = self._parse(body, call, services.shared_model)
+        ctx = CallContext(
+            webhook_id=verified.webhook_id,
+            webhook_type=handler.webhook_type,
+            claims=verified.claims,
+            headers=call.headers(scope),
+            deadline=handler.deadline or settings.deadline,
+        )
+        ran = await dispatch.run(handler, obj, ctx, call.object_id or "")
+        if ran.failure is None:
+            call.outcome = Outcome.REFUSED if ran.refused else Outcome.ACCEPTED
+            return 200, ran.payload
+        call.error = ran.failure
+        status, payload, call.outcome = dispatch.failure_answer(
+            handler.failure_policy or settings.failure_policy,
+            handler,
+            body,
+            clear_errors=settings.clear_errors,
+            reject_message=settings.reject_message,
+        )
+        return status, payload
+
+    def _parse(
+        self, body: bytes, call: Call, shared_model: type[ObjectModel] | None
+    ) -> tuple[Handler, Any]:
+        """The call's handler and its argument, the body parsed once: straight into the model
+        when it is known before the body is read, else into a dict that resolution reads."""
+        handler = self._handlers.get(call.webhook_type) if call.webhook_type else None
+        model = parsing.model_before_parsing(handler, shared_model)
+        if model is not None:
+            obj: Any = parsing.parse_model(model, body)
+            call.object_id = obj.id
+            view = resolution.resolution_view(obj)
+        else:
+            view = parsing.parse_object(body)
+            call.object_id = view["id"]
+        if handler is None:
+            call.webhook_type, handler = resolution.resolve(
+                call.webhook_type, call.webhook_id, self._webhooks, self._handlers, view
+            )
+        if handler is None:
+            call.outcome = Outcome.NO_HANDLER
+            hint = (
+                f" Register one with `@app.{call.webhook_type.snake_name}`."
+                if call.webhook_type
+                else ""
+            )
+            raise RequestError(
+                404,
+                ErrorId.NO_HANDLER,
+                f"No handler for {call.webhook_type or 'this object'}.{hint}",
+            )
+        clear_errors = self._settings.clear_errors
+        if model is None:
+            return handler, parsing.prepare(handler, view, clear_errors=clear_errors)
+        if clear_errors:
+            obj.clear_errors()
+        return handler, obj
+
+    def _refusal(
+        self, exc: Exception, call: Call
+    ) -> tuple[int, bytes, tuple[tuple[bytes, bytes], ...]]:
+        """The answer to a call that raised, from the table in ``wire``."""
+        answer = failure_answer(exc)
+        if isinstance(exc, TokenError) and exc.webhook_id is not None:
+            call.webhook_id = exc.webhook_id  # a refused call of a webhook we know
+        if answer.traceback:
+            logger.exception(answer.log)
+        elif answer.log is not None:
+            logger.error(answer.log, exc)
+        if call.outcome is Outcome.UNKNOWN:  # keep a more precise one, e.g. "no_handler"
+            call.outcome = answer.outcome
+        call.error = answer.record or answer.message
+        assert answer.error_id is not None  # failure_answer fills both in
+        assert answer.message is not None
+        return answer.status, error_body(answer.error_id, answer.message), answer.headers
+
+    def _record(self, call: Call, status: int, body: bytes, call_time: str, scope: Scope) -> None:
+        """The call's record in the statistics of its webhook (and for the shared store)."""
+        assert call.webhook_id is not None
+        services = self._start()
+        record = call_record(
+            status=status,
+            call_time=call_time,
+            response_time=iso_now(),
+            error=call.error,
+            response=body,
+            headers="\n".join(f"{name}: {value}" for name, value in call.headers(scope).items()),
+            webhook_type=call.webhook_type,
+            object_id=call.object_id,
+            outcome=call.outcome,
+        )
+        services.statistics.record(call.webhook_id, record)
+        if services.flusher is not None:
+            services.flusher.record(call.webhook_id, record)
+
+
+_SHUTTING_DOWN = error_body(ErrorId.SHUTTING_DOWN, Message.SHUTTING_DOWN)
