@@ -46,35 +46,16 @@ logger = logging.getLogger("receiver")
 
 
 class Receiver:
-    """The ASGI app. See the module docstring for an example. Every option is keyword-only and
-    checked by :class:`receiver.settings.Settings` (``app.settings``).
+    """The ASGI app. See the module docstring for an example.
 
-    Args:
-        secrets: where the webhooks' shared secrets come from: a mapping
-            ``{webhook_id: secret | [secret, ...]}`` (several = rotation), a
-            :class:`receiver.secrets.SecretSource`, or a sync/async callable
-            ``f(webhook_id) -> secret | [secrets] | None``. None reads ``RECEIVER_SECRETS``.
-        webhooks: ``{webhook_id: webhook_type}``; tells calls on one URL apart.
-        failure_policy: when a handler raises or misses its deadline: ``"error"`` (500),
-            ``"reject"`` (200 with an error on the object), ``"accept"`` (200, object unchanged).
-        deadline: seconds a handler may take.
-        admin_token: enables ``GET /_receiver/webhooks`` (statistics) for this Bearer token.
-        max_body_size: bytes; larger bodies get 413.
-        body_timeout: seconds the request body may take to arrive; slower gets 408.
-        leeway: seconds of clock skew tolerated on ``exp``/``nbf``/``iat``.
-        max_token_age: seconds; tokens issued longer ago are refused (None: no limit).
-        issuer, audience: checked only when set.
-        clear_errors: clear the object's previous errors before the handler runs.
-        reject_message: the message of the ``"reject"`` policy's error.
-        store: shared state (seen tokens, statistics): a :class:`receiver.store.Store`, a URL
-            (``"memory"``, ``"redis://host:6379/0"``), or None to read ``RECEIVER_STORE``
-            (memory when unset).
-        replay_guard: refuse a token already used for a different body (401
-            ``token_replayed``); the same token with the same body (the platform's retry) passes.
-        replay_fail_mode: when the store cannot be reached: ``"open"`` lets calls through
-            without the check (logged), ``"closed"`` answers 503.
-        store_timeout: seconds a store operation may take (for a store given as a URL).
-        stats_flush_interval: seconds between flushes of statistics to a shared store.
+    ``secrets`` is where the webhooks' shared secrets come from: a mapping
+    ``{webhook_id: secret | [secret, ...]}`` (several = rotation), a
+    :class:`receiver.secrets.SecretSource`, or a sync/async callable
+    ``f(webhook_id) -> secret | [secrets] | None``; None reads ``RECEIVER_SECRETS``. ``store`` is
+    the shared state (seen tokens, statistics): a :class:`receiver.store.Store`, a URL
+    (``"memory"``, ``"redis://host:6379/0"``), or None to read ``RECEIVER_STORE`` (memory when
+    unset). Every other option is keyword-only and is described and checked by
+    :class:`receiver.settings.Settings` (``app.settings``).
     """
 
     def __init__(

@@ -47,7 +47,28 @@ def env_var(option: str) -> str:
 
 
 class Settings(BaseModel):
-    """The receiver's options, checked. Frozen: build a new one to change one."""
+    """The receiver's options, checked. Frozen: build a new one to change one.
+
+    Attributes:
+        webhooks: ``{webhook_id: webhook_type}``; tells calls on one URL apart.
+        failure_policy: when a handler raises or misses its deadline: ``"error"`` (500),
+            ``"reject"`` (200 with an error on the object), ``"accept"`` (200, object unchanged).
+        deadline: seconds a handler may take.
+        admin_token: enables ``GET /_receiver/webhooks`` (statistics) for this Bearer token.
+        max_body_size: bytes; larger bodies get 413.
+        body_timeout: seconds the request body may take to arrive; slower gets 408.
+        leeway: seconds of clock skew tolerated on ``exp``/``nbf``/``iat``.
+        max_token_age: seconds; tokens issued longer ago are refused (None: no limit).
+        issuer, audience: checked only when set.
+        clear_errors: clear the object's previous errors before the handler runs.
+        reject_message: the message of the ``"reject"`` policy's error.
+        replay_guard: refuse a token already used for a different body (401
+            ``token_replayed``); the same token with the same body (the platform's retry) passes.
+        replay_fail_mode: when the store cannot be reached: ``"open"`` lets calls through
+            without the check (logged), ``"closed"`` answers 503.
+        store_timeout: seconds a store operation may take (for a store given as a URL).
+        stats_flush_interval: seconds between flushes of statistics to a shared store.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 

@@ -769,3 +769,17 @@ async def test_openapi_shaped_refusals_are_logged_as_refused(
     await post(app, {"id": "REQ-1671-0642", "parameters": [{"externalId": "tenant"}]})
     (record,) = [r for r in caplog.records if r.name == "receiver.calls"]
     assert record.outcome == "refused"  # type: ignore[attr-defined]
+
+
+def test_a_bare_on_decorator_is_refused_at_once_with_the_line_to_write() -> None:
+    app = make_app()
+    with pytest.raises(
+        ConfigurationError, match=r'@app.on\("ValidatePurchaseOrderDraft"\)'
+    ) as caught:
+
+        @app.on  # type: ignore[arg-type]
+        def check(order: Order) -> Order:
+            return order
+
+    assert "def check(...)" in str(caught.value)
+    assert app.handlers == {}

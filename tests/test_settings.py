@@ -1,0 +1,93 @@
+"""Settings: every option checked once, refused with a message that names it and what it takes."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+
+from receiver import Receiver
+from receiver.errors import ConfigurationError, UnknownWebhookTypeError
+from receiver.settings import Settings, env_var
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        pytest.param({"failure_policy": "retry"}, "Unknown failure_policy 'retry'", id="policy"),
+        pytest.param({"replay_fail_mode": "maybe"}, "'open' or 'closed'", id="fail-mode"),
+        pytest.param({"admin_token": "short"}, "at least 16 characters", id="admin-token"),
+        pytest.param({"reject_message": ""}, "1 to 4000 characters", id="reject-empty"),
+        pytest.param({"reject_message": "x" * 4001}, "1 to 4000 characters", id="reject-long"),
+        pytest.param(
+            {"max_body_size": 0}, "max_body_size must be a positive number of bytes", id="size"
+        ),
+        pytest.param({"leeway": "soon"}, "leeway", id="leeway-text"),
+        pytest.param({"unknown_option": 1}, "unknown_option", id="unknown-option"),
+    ],
+)
+def test_a_bad_option_is_refused_with_what_it_accepts(
+    options: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=message.replace("(", r"\(")):
+        Settings(**options)
+
+
+@pytest.mark.parametrize(
+    "option", ["deadline", "body_timeout", "store_timeout", "stats_flush_interval"]
+)
+@pytest.mark.parametrize(
+    "value",
+    [0, -1, math.nan, math.inf, -math.inf, True, None, "5", object()],
+    ids=["zero", "negative", "nan", "inf", "-inf", "bool", "none", "text", "object"],
+)
+def test_seconds_must_be_positive_finite_numbers(option: str, value: object) -> None:
+    with pytest.raises(ConfigurationError, match=f"{option} must be a positive number of seconds"):
+        Settings(**{option: value})
+
+
+def test_the_type_names_of_the_webhooks_map_are_parsed_with_suggestions() -> None:
+    assert Settings(webhooks={"WBH-1": "validatePurchaseOrderDraft"}).webhooks == {
+        "WBH-1": "ValidatePurchaseOrderDraft"
+    }
+    with pytest.raises(UnknownWebhookTypeError, match="Did you mean 'ValidatePurchaseOrderDraft'"):
+        Settings(webhooks={"WBH-1": "ValidatePurchase"})
+
+
+def test_defaults_and_conversions_are_those_of_the_receiver() -> None:
+    settings = Settings(deadline=5, max_body_size=1024.0, leeway="10", max_token_age=None)
+    assert (settings.deadline, settings.max_body_size, settings.leeway) == (5.0, 1024, 10.0)
+    assert settings.max_token_age is None
+    options = settings.verify_options
+    assert (options.leeway, options.max_age, options.issuer) == (10.0, None, None)
+    assert Settings().failure_policy == "error"
+
+
+def test_settings_are_frozen() -> None:
+    settings = Settings()
+    with pytest.raises(ValueError, match="frozen"):
+        settings.deadline = 1.0  # type: ignore[misc]
+
+
+def test_the_admin_token_never_shows_in_the_repr() -> None:
+    token = "an-admin-token-of-32-characters!"
+    settings = Settings(admin_token=token)
+    assert token not in repr(settings)
+    assert token not in str(settings)
+    assert "admin_token='***'" in repr(settings)
+
+
+def test_each_option_has_its_environment_variable() -> None:
+    assert {name: env_var(name) for name in ("deadline", "failure_policy", "admin_token")} == {
+        "deadline": "RECEIVER_DEADLINE",
+        "failure_policy": "RECEIVER_FAILURE_POLICY",
+        "admin_token": "RECEIVER_ADMIN_TOKEN",
+    }
+
+
+def test_the_receiver_takes_its_options_by_keyword_only() -> None:
+    with pytest.raises(TypeError):
+        Receiver({"WBH-1": "s" * 32})  # type: ignore[misc]
+    app = Receiver(secrets={"WBH-1": "s" * 32}, deadline=3)
+    assert app.settings.deadline == 3.0
