@@ -46,11 +46,21 @@ def is_json_content_type(value: bytes | None) -> bool:
 
 def check_call_request(scope: Scope) -> None:
     """Refuse what cannot be a platform call before anything else is done: not a POST (405), not
-    JSON (415)."""
+    JSON, or JSON in an encoding we do not decode (415)."""
     if scope["method"] != "POST":
         raise RequestError(405, ErrorId.METHOD_NOT_ALLOWED, Text.NOT_POST)
     if not is_json_content_type(header(scope, b"content-type")):
         raise RequestError(415, ErrorId.UNSUPPORTED_MEDIA_TYPE, Text.NOT_JSON)
+    encoding = header(scope, b"content-encoding")
+    if encoding is not None and encoding.strip().lower() not in (b"", b"identity"):
+        # The platform sends plain JSON; decoding (and bounding a decompression) is not worth
+        # what it would open. Name the encoding so the sender knows what to change.
+        shown = encoding.decode("latin-1")[:64].encode("unicode_escape").decode("ascii")
+        raise RequestError(
+            415,
+            ErrorId.UNSUPPORTED_MEDIA_TYPE,
+            f"Content-Encoding {shown!r} is not supported; send the JSON body uncompressed.",
+        )
 
 
 async def read_body(

@@ -1,6 +1,15 @@
-"""The call line: one INFO line on the ``receiver.calls`` logger for every call, with the call
+r"""The call line: one INFO line on the ``receiver.calls`` logger for every call, with the call
 record's fields as the record's attributes (``webhook_id``, ``webhook_type``, ``object_id``,
-``status``, ``outcome``, ``duration_ms``)."""
+``status``, ``outcome``, ``duration_ms``).
+
+What comes from the request reaches a log line through :func:`log_field`: control characters
+escaped (a newline in an object id cannot forge a line), and bounded in length.
+
+    >>> log_field("ORD-1\nINFO forged line")
+    'ORD-1\\nINFO forged line'
+    >>> log_field("X" * 300)[-16:]
+    'XX...(300 chars)'
+"""
 
 from __future__ import annotations
 
@@ -10,6 +19,24 @@ from typing import Final
 from receiver.types import WebhookType
 
 call_logger: Final = logging.getLogger("receiver.calls")
+
+MAX_LOG_FIELD: Final = 200
+
+# C0 and C1 controls, DEL, and the Unicode line and paragraph separators, as escapes.
+_CONTROLS: Final = {
+    code: f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    for code in (*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029)
+} | {ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t"}
+
+
+def log_field(value: str) -> str:
+    """``value`` safe for one log line: controls escaped, at most :data:`MAX_LOG_FIELD`
+    characters of it kept (the length said when cut)."""
+    if len(value) > MAX_LOG_FIELD:
+        said = f"...({len(value)} chars)"
+        value = value[: MAX_LOG_FIELD - len(said)] + said
+    return value.translate(_CONTROLS)
+
 
 _FORMAT: Final = "call webhook_id=%s type=%s object_id=%s status=%d outcome=%s duration_ms=%.1f"
 
@@ -28,6 +55,8 @@ def log_call(
     if not call_logger.isEnabledFor(logging.INFO):
         return
     duration_ms = duration * 1000
+    if object_id is not None:
+        object_id = log_field(object_id)
     record = call_logger.makeRecord(
         call_logger.name,
         logging.INFO,

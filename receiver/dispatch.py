@@ -20,6 +20,7 @@ import anyio.to_thread
 
 from receiver._deadline import run_with_deadline
 from receiver.answers import error_body, serialize_answer
+from receiver.calllog import log_field
 from receiver.errors import AnswerError, ConfigurationError
 from receiver.models import MODEL_BY_OBJECT_TYPE
 from receiver.settings import FailurePolicy, check_failure_policy, positive
@@ -157,14 +158,17 @@ async def run(handler: Handler, obj: Any, ctx: CallContext, object_id: str) -> R
         payload, refused = serialize_answer(result, obj, object_id)
     except TimeoutError:
         logger.error(
-            "Handler %s missed its %.3gs deadline for %s", handler.name, ctx.deadline, object_id
+            "Handler %s missed its %.3gs deadline for %s",
+            handler.name,
+            ctx.deadline,
+            log_field(object_id),
         )
         return Ran(failure=f"deadline of {ctx.deadline:g}s exceeded")
     except AnswerError as exc:
         logger.error("Handler %s: %s", handler.name, exc)
         return Ran(failure=str(exc))
     except Exception as exc:
-        logger.exception("Handler %s raised on %s", handler.name, object_id)
+        logger.exception("Handler %s raised on %s", handler.name, log_field(object_id))
         return Ran(failure=f"handler raised {type(exc).__name__}")
     return Ran(payload, refused)
 

@@ -783,3 +783,48 @@ def test_a_bare_on_decorator_is_refused_at_once_with_the_line_to_write() -> None
 
     assert "def check(...)" in str(caught.value)
     assert app.handlers == {}
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "br", "deflate, gzip", "GZIP", "x-\u00e9"])
+async def test_an_encoded_body_is_refused_unread_with_415_naming_the_encoding(
+    encoding: str,
+) -> None:
+    app = make_app()
+    app.validate_purchase_order_draft(lambda order: order)
+    received: list[object] = []
+
+    async def receive() -> dict[str, Any]:
+        received.append(1)
+        return {"type": "http.request", "body": b"{}", "more_body": False}
+
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/",
+        "headers": [
+            (b"content-type", b"application/json"),
+            (b"content-encoding", encoding.encode("latin-1", "replace")),
+            (b"authorization", f"Bearer {pyjwt_token()}".encode()),
+        ],
+    }
+    await app(scope, receive, send)
+    assert sent[0]["status"] == 415
+    body = json.loads(sent[1]["body"])
+    assert body["id"] == "unsupported_media_type"
+    assert "Content-Encoding" in body["message"]
+    assert received == []
+
+
+@pytest.mark.parametrize("encoding", ["identity", ""])
+async def test_an_identity_encoding_is_plain_json(
+    encoding: str, purchase_order: dict[str, Any]
+) -> None:
+    app = make_app()
+    app.validate_purchase_order_draft(lambda order: order)
+    response = await post(app, purchase_order, headers={"Content-Encoding": encoding})
+    assert response.status_code == 200

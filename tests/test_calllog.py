@@ -51,3 +51,33 @@ async def test_the_call_line_says_where_it_comes_from_and_obeys_filters(
 
 
 # -- mounting and lifespan ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "object_id",
+    [
+        pytest.param("ORD-1\nINFO receiver.calls call webhook_id=forged", id="newline"),
+        pytest.param("ORD-1\r\x1b[2K forged", id="carriage-return-and-escape"),
+        pytest.param("ORD-1\u2028forged", id="line-separator"),
+        pytest.param("ORD-" + "9" * 1_000_000, id="one-megabyte"),
+    ],
+)
+async def test_an_object_id_cannot_forge_or_flood_the_call_log(
+    object_id: str, purchase_order: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="receiver")
+    app = make_app()
+
+    @app.validate_purchase_order_draft
+    def fail(order: Any) -> Any:
+        raise RuntimeError("boom")
+
+    await post(app, {**purchase_order, "id": object_id})
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 2  # the handler's failure, then the call line
+    for line in lines:
+        assert not any(ch in line for ch in "\n\r\x1b\u2028")
+        assert len(line) < 600
+    (call,) = [r for r in caplog.records if r.name == "receiver.calls"]
+    assert "\n" not in call.object_id  # type: ignore[attr-defined]
+    assert len(call.object_id) <= calllog.MAX_LOG_FIELD  # type: ignore[attr-defined]
