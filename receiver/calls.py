@@ -9,6 +9,7 @@
         read the body              _http.read_body                400, 408, 413
         check for a replay         replay.ReplayGuard.check       401, 503
         resolve the type, parse    parsing + resolution           400, 404, 500
+                                   (in a thread for large bodies)
         run the handler            dispatch.run                   (its answer, checked)
         or the failure policy      dispatch.failure_answer        500, or 200 reject/accept
       a refusal, from the table    wire.failure_answer            the exception's answer
@@ -27,7 +28,9 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
+
+import anyio.to_thread
 
 from receiver import calllog, dispatch, parsing, resolution
 from receiver._http import Scope, check_call_request, header, read_body, send_json
@@ -45,6 +48,9 @@ from receiver.types import WebhookType
 from receiver.wire import RETRY_SOON, ErrorId, Message, Outcome, failure_answer
 
 logger = logging.getLogger("receiver")
+
+# Bodies from this size on are parsed in a worker thread (a Purchase draft is 4-40 KB).
+PARSE_OFF_LOOP_FROM: Final = 256 * 1024
 
 
 @dataclass(slots=True)
@@ -141,7 +147,12 @@ class CallPipeline:
         body = await read_body(scope, receive, settings.max_body_size, settings.body_timeout)
         if services.replay is not None:
             await services.replay.check(verified.signature, verified.claims, body)
-        handler, obj = self._parse(body, call, services.shared_model)
+        if len(body) < PARSE_OFF_LOOP_FROM:
+            handler, obj = self._parse(body, call, services.shared_model)
+        else:  # other calls (and /healthz) go on while a large body is parsed
+            handler, obj = await anyio.to_thread.run_sync(
+                self._parse, body, call, services.shared_model
+            )
         ctx = CallContext(
             webhook_id=verified.webhook_id,
             webhook_type=handler.webhook_type,

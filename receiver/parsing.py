@@ -24,6 +24,7 @@ from receiver.answers import clear_dict_errors
 from receiver.dispatch import Handler
 from receiver.errors import InvalidObjectError, RequestError
 from receiver.models import MODEL_BY_OBJECT_TYPE, ObjectModel
+from receiver.models._base import collector_paused
 from receiver.wire import ErrorId
 
 
@@ -35,7 +36,8 @@ def parse_object(body: bytes) -> dict[str, Any]:
             400, ErrorId.EMPTY_BODY, "The request body is empty; send the object as JSON."
         )
     try:
-        data = pydantic_core.from_json(body, allow_inf_nan=False)
+        with collector_paused(len(body)):
+            data = pydantic_core.from_json(body, allow_inf_nan=False)
     except ValueError as exc:
         raise RequestError(
             400, ErrorId.INVALID_JSON, f"The body is not valid JSON: {exc}."
@@ -88,7 +90,7 @@ def prepare(handler: Handler, data: dict[str, Any], *, clear_errors: bool) -> An
             clear_dict_errors(data)
         return data
     try:
-        obj = model_of(handler).from_dict(data)
+        obj = model_of(handler).from_parsed(data)
     except InvalidObjectError as exc:
         raise RequestError(400, ErrorId.INVALID_OBJECT, str(exc)) from None
     if clear_errors:

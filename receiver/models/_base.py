@@ -164,7 +164,7 @@ class WireModel(BaseModel):
         """
         token = _PYTHON_NAME_SEEN.set(False)
         try:
-            with _collector_paused(len(data)):
+            with collector_paused(len(data)):
                 obj = cls.model_validate_json(data, by_alias=True, by_name=False)
             if _PYTHON_NAME_SEEN.get():
                 _forget_python_names(obj, json.loads(data))
@@ -233,7 +233,7 @@ _PAUSE_COLLECTOR_FROM: Final = 64 * 1024
 
 
 @contextmanager
-def _collector_paused(size: int) -> Iterator[None]:
+def collector_paused(size: int) -> Iterator[None]:
     if size < _PAUSE_COLLECTOR_FROM or not gc.isenabled():
         yield
         return
