@@ -6,8 +6,9 @@ process; and the parts of the call, to see where the time goes.
 The apps are the benchmark's own peers (``bench/peers/``): ``receiver`` is the served one (its
 defaults: verification, model, answer check, statistics, the INFO call line written to a file),
 ``floor-asgi`` a raw ASGI callable doing PyJWT verify + ``json.loads``/``json.dumps``,
-``floor-starlette`` the same as one Starlette route. Each call POSTs the contract's full Purchase
-draft Order (2.6) with a valid token; the minimal handler clears errors and returns the order.
+``floor-starlette`` the same as one Starlette route. Each call POSTs the full Purchase draft
+Order of platform.md §2.6 with a valid token; the minimal handler clears errors and returns the
+order.
 
 A round runs each operation for about ``--seconds`` and records its per-call time; we print the
 median over ``--rounds`` rounds, and ratios as the median of per-round ratios (operations of one

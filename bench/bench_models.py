@@ -1,5 +1,5 @@
-"""Parse + dump cost of the models against plain json, for the contract's full order (2.6) and
-for orders of 1000 and 2000 lines.
+"""Parse + dump cost of the models against plain json, for the full Purchase draft order of
+platform.md §2.6 and for orders of 1000 and 2000 lines.
 
     python bench/bench_models.py [--rounds 21] [--seconds 0.1] [--clock wall|cpu]
 

@@ -420,7 +420,7 @@ def report(
         f"Machine: {os.cpu_count()} CPUs, {platform_line()}. Server on CPU 0, wrk on CPU 1;"
         f" {rounds} interleaved rounds of {seconds:g} s, 32 connections; medians.",
         "",
-        "## Full Purchase draft Order (contract 2.6), valid tokens",
+        "## Full Purchase draft Order (platform.md §2.6), valid tokens",
         "",
         "| server | req/s | p50 ms | p99 ms | vs floor-starlette |",
         "|---|---:|---:|---:|---:|",

@@ -69,7 +69,7 @@ UNKNOWN_WEBHOOK: Final = ErrorId.UNKNOWN_WEBHOOK
 @dataclass(frozen=True, slots=True)
 class VerifyOptions:
     """How claims are checked. ``issuer``/``audience`` are checked only when set (the platform's
-    real ``aud`` is unknown, contract 1.3); ``max_age`` bounds ``now - iat``."""
+    real ``aud`` is unknown, platform.md §1.3); ``max_age`` bounds ``now - iat``."""
 
     leeway: float = 30.0
     max_age: float | None = 330.0
@@ -366,7 +366,7 @@ def platform_claims(
     audience: str | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
-    """The claims the platform puts in a webhook token (contract 1.3): ``iss``, ``aud`` (when
+    """The claims the platform puts in a webhook token (platform.md §1.3): ``iss``, ``aud`` (when
     given), ``iat`` = ``nbf`` = now, ``exp`` = now + ttl, ``webhook_id``; ``extra`` adds or
     overrides claims (a value of None removes one)."""
     issued = int(time.time() if now is None else now)

@@ -48,7 +48,7 @@ def anyio_backend() -> str:
 
 
 def pyjwt_token(secret: str = SECRET, webhook_id: str | None = WEBHOOK_ID, **overrides: Any) -> str:
-    """A token as the platform makes it (contract 1.3), minted by PyJWT, not by our code."""
+    """A token as the platform makes it (platform.md §1.3), minted by PyJWT, not by our code."""
     now = int(time.time())
     claims: dict[str, Any] = {
         "iss": "mpt",

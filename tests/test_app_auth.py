@@ -205,7 +205,7 @@ async def test_max_token_age_none_disables_the_age_check(purchase_order: Any) ->
 
 
 async def test_audience_is_not_checked_by_default(purchase_order: Any) -> None:
-    # The platform's real aud is unknown (contract 1.3): any aud passes unless configured.
+    # The platform's real aud is unknown (platform.md §1.3): any aud passes unless configured.
     token = pyjwt_token(aud="somewhere-else.example.com")
     assert (await post(echo_app(), purchase_order, token=token)).status_code == 200
 

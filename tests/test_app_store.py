@@ -98,7 +98,7 @@ async def test_the_platforms_retry_of_the_same_body_passes(
     app = make_app(store=shared_store(), replay_guard=True)
     token = pyjwt_token()
     content = json.dumps(purchase_order).encode()
-    for _ in range(3):  # the first call and the platform's two retries (contract, BR-012)
+    for _ in range(3):  # the first call and the platform's two retries (platform.md §3.4.3)
         answer = await post(app, None, token=token, content=content)
         assert answer.status_code == 200
 

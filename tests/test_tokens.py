@@ -97,7 +97,7 @@ def handmade(
 
 
 def good_claims(**overrides: Any) -> dict[str, Any]:
-    """The contract's claim set (section 1.3) at NOW; a None override removes a claim."""
+    """The platform's claim set (platform.md §1.3) at NOW; a None override removes a claim."""
     claims: dict[str, Any] = {
         "iss": "mpt",
         "aud": "vendor-ext.example.com",
@@ -669,7 +669,7 @@ def test_webhook_id_reads_back_when_it_is_a_string() -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# 2. sign() is jwt.encode(); platform_claims() is the contract's claim set
+# 2. sign() is jwt.encode(); platform_claims() is the platform's claim set (platform.md §1.3)
 # --------------------------------------------------------------------------------------------
 
 _secrets = st.one_of(
@@ -715,8 +715,8 @@ def test_sign_with_extra_headers_is_pyjwt_encode_with_the_same_headers(
     )
 
 
-def test_platform_claims_is_the_contract_example() -> None:
-    # platform-contract.md 1.3, "Example payload, composed from the fixtures".
+def test_platform_claims_is_the_documented_example() -> None:
+    # platform.md §1.3, the payload composed from the fixtures.
     assert platform_claims("WBH-5433-8787", now=1767225600, audience="vendor-ext.example.com") == {
         "iss": "mpt",
         "aud": "vendor-ext.example.com",

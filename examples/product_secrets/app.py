@@ -1,4 +1,4 @@
-"""One secret per product, found the way the platform's extension SDK finds it (contract 1.5).
+"""One secret per product, found the way the platform's extension SDK finds it (platform.md §1.5).
 
 A vendor with several products keeps one secret per product: EXT_WEBHOOKS_SECRETS is a JSON
 object ``{"PRD-1111-1111": "<secret>"}``. A call names only its webhook, so for a webhook id it

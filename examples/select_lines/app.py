@@ -1,4 +1,4 @@
-"""SelectOrderLines: the vendor adds and adjusts the lines a buyer picked (contract 2.10, 3.2).
+"""SelectOrderLines: the vendor adds and adjusts the lines a buyer picked (platform.md §2.10, §3.2).
 
 The platform calls this webhook from the purchase wizard, before the order is submitted, with
 the order and the items picked so far. The answer's lines are applied by id: a line with an

@@ -1,4 +1,4 @@
-"""Several webhook types on one URL, as the platform allows (contract 2.1).
+"""Several webhook types on one URL, as the platform allows (platform.md §2.1).
 
 The platform can point its ValidatePurchaseOrderDraft, ValidateChangeOrderDraft and
 ValidateTerminateOrder webhooks at the same https URL. The body alone usually tells them apart

@@ -1,8 +1,8 @@
 """A handler that asks a slow upstream, bounded by a deadline, failing closed.
 
 The handler checks the buyer's company against the vendor's CRM over HTTP. The buyer waits in
-the platform's wizard for the answer (contract 3.4: answer within a few seconds), so the handler
-gets its own ``deadline`` of 2 s, and ``failure_policy="reject"``: when the CRM is slow or
+the platform's wizard for the answer (platform.md §3.4.4: answer within a few seconds), so the
+handler gets its own ``deadline`` of 2 s, and ``failure_policy="reject"``: when the CRM is slow or
 down, the answer is the order with an error asking the buyer to try again, in time, instead of
 a 500 (after which the platform may place the order unvalidated).
 

@@ -1,4 +1,4 @@
-"""The Account a ``ValidateAccount`` webhook would carry (contract 2.8; no traffic expected).
+"""The Account a ``ValidateAccount`` webhook would carry (platform.md §2.8; no traffic expected).
 
 The answer is not documented; we follow the other objects: the Account with ``error`` set.
 """

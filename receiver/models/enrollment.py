@@ -1,4 +1,4 @@
-"""The Enrollment the enrollment-family webhooks carry (contract 2.11).
+"""The Enrollment the enrollment-family webhooks carry (platform.md §2.11).
 
 It has ``ordering`` and ``fulfillment`` parameters like an Order, and the same helpers.
 """

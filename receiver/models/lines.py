@@ -2,7 +2,7 @@
 
 A line says how many of an ``item`` the order moves a ``subscription`` (or ``asset``) from
 (``oldQuantity``) and to (``quantity``): ``0 -> N`` is new, ``M -> N`` a change, ``N -> 0`` a
-termination, ``N -> N`` a configuration (contract 2.3).
+termination, ``N -> N`` a configuration (platform.md §2.3).
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ class Line(WireModel):
     asset: Lenient[Reference] = None
     description: Lenient[str] = None
 
-    # The three definitions of SDK6 models/order.py (contract 2.3). A quantity that is not a
+    # The three definitions of SDK6 models/order.py (platform.md §2.3). A quantity that is not a
     # number (the platform sends int32) makes all three False rather than guessing.
 
     @property

@@ -27,7 +27,7 @@ from receiver.models.parameters import (
 
 
 class OrderType(StrEnum):
-    """Known order types (OAS ``OrderType``; C-ORD adds Suspend and Resume)."""
+    """Known order types (OAS ``OrderType``; the canon adds Suspend, Resume: platform.md §2.4)."""
 
     PURCHASE = "Purchase"
     CHANGE = "Change"
@@ -51,7 +51,7 @@ class OrderStatus(StrEnum):
 
 
 class Order(ErrorObjectModel):
-    """An order as the platform sends it for validation (contract 2.4).
+    """An order as the platform sends it for validation (platform.md §2.4).
 
     Python names are the wire names in snake case: ``externalIds`` -> ``external_ids``,
     ``statusNotes`` -> ``status_notes``, ``billTo`` -> ``bill_to``, ``pricingPolicy`` ->
@@ -177,7 +177,7 @@ class Order(ErrorObjectModel):
     def add_line(self, item_id: str, quantity: int) -> Line:
         """Append a new line ``{"item": {"id": item_id}, "quantity": quantity}`` and return it.
 
-        No ``oldQuantity``: current Adobe and AWS practice (contract 3.2); the platform creates
+        No ``oldQuantity``: current Adobe and AWS practice (platform.md §3.2); the platform creates
         a line for an item without a line id.
 
         >>> Order(id="ORD-1").add_line("ITM-1111-1111-0002", 1).to_dict()

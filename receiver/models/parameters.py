@@ -2,7 +2,7 @@
 
 A parameter is found by its ``externalId`` (the id the vendor chose), in ``ordering`` first and
 then ``fulfillment``. Refusing a value means: set its ``error``, and make it visible and
-required so the buyer sees the field (the AWS and SDK6 way, contract 3.2: merged into the
+required so the buyer sees the field (the AWS and SDK6 way, platform.md §3.2: merged into the
 existing constraints, so ``readonly`` and unknown keys survive).
 """
 
@@ -43,7 +43,7 @@ class ParameterPhase(StrEnum):
 
 
 class ParameterScope(StrEnum):
-    """Known parameter scopes (C-ORD BR-012a)."""
+    """Known parameter scopes (platform.md §2.4.1)."""
 
     AGREEMENT = "Agreement"
     ORDER = "Order"
@@ -134,7 +134,7 @@ class Parameter(WireModel):
         return self
 
     def _constrain(self, **flags: bool) -> Self:
-        # Merge: keep readonly/unique/unknown keys the platform sent (contract 3.2, AWS/SDK6).
+        # Merge: keep readonly/unique/unknown keys the platform sent (platform.md §3.2, AWS/SDK6).
         if not isinstance(self.constraints, Constraints):
             self.constraints = Constraints()
         for name, flag in flags.items():

@@ -1,4 +1,4 @@
-"""The Request a ``ValidateRequest`` webhook would carry (contract 2.9; the object is deprecated).
+"""The Request a ``ValidateRequest`` webhook would carry (deprecated object, platform.md §2.9).
 
 Two shapes exist and both parse and round-trip:
 

@@ -1,7 +1,7 @@
-"""The platform's Webhook object (contract 4.3, the seed document), its statistics and calls.
+"""The platform's Webhook object (platform.md §4.3), its statistics and calls.
 
 Used by the receiver's statistics and by the local platform simulator, so unlike the order
-models it normalizes what the sources disagree on (contract 6) and dumps the OpenAPI form:
+models it normalizes what the sources disagree on (platform.md §6) and dumps the OpenAPI form:
 
 * ``status``, ``type`` and ``objectType`` in either casing -> PascalCase;
 * ``criteria`` as a flat object or as ``[{key, value}]`` -> a flat object;
@@ -198,7 +198,7 @@ class Statistics(WireModel):
         self.__pydantic_fields_set__.update(type(self).model_fields)
 
     def record(self, *, success: bool) -> Self:
-        """Count one call, the way the platform does (C-WBH BR-007)."""
+        """Count one call, the way the platform does (platform.md §4.3.1)."""
         self.total += 1
         if success:
             self.successes += 1

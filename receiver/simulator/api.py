@@ -1,4 +1,4 @@
-"""The Webhook API (contract 4.1-4.5) under ``/public/v1/notifications/webhooks``.
+"""The Webhook API (platform.md §4) under ``/public/v1/notifications/webhooks``.
 
 =======  ==========================  ====================================================
 GET      /webhooks                   list: RQL filter, ``select``, ``limit``/``offset``
@@ -173,7 +173,7 @@ class WebhookApi:
                 return webhook_id
 
     def _check_unique(self, record: WebhookRecord) -> None:
-        # C-WBH BR-014: one webhook per (account, type, object).
+        # platform.md §4.5.1: one webhook per (account, type, object).
         other = self.store.conflicting_webhook(
             record.account["id"], record.type, record.object_id, exclude=record.id
         )

@@ -1,5 +1,5 @@
 """Applying a vendor's 200 answer to the stored object, as the platform's ``/validate`` does
-(contract 3.2; C-ORD BR-029, C-WBH BR-006: the answer is a delta on the object).
+(platform.md §3.2, §3.2.1: the answer is a delta on the object).
 
 What is applied, and nothing else (other fields are read-only to a vendor and ignored):
 
@@ -11,7 +11,7 @@ What is applied, and nothing else (other fields are read-only to a vendor and ig
 * Order lines: a line with an ``id`` is merged into the stored line of that id, field by field
   and deep (``{"id": ..., "price": {"unitPP": 93.17}}`` changes only ``unitPP``); a line without
   an ``id`` is a new line, appended and given an id; a line id the order does not have is
-  ignored (the platform rejects an unknown id, C-LINE BR-007; the simulator records it as an
+  ignored (the platform rejects an unknown id, platform.md §3.2.2; the simulator records it as an
   ignored change rather than failing the whole answer). Lines the answer leaves out stay.
 
 Each change is reported as ``{"path", "before", "after"}`` (or ``{"path", "note"}`` for what was
@@ -174,7 +174,7 @@ def next_line_id(order: dict[str, Any]) -> str:
 
 def assign_line_ids(order: dict[str, Any]) -> None:
     """Give every line without an id one, as the platform does when it persists an order
-    (C-LINE BR-005), so a vendor can answer about each line by id."""
+    (platform.md §3.2.2), so a vendor can answer about each line by id."""
     lines = order.get("lines")
     if not isinstance(lines, list):
         return

@@ -5,7 +5,8 @@ It starts the simulator (SQLite in a temporary directory) and a demo vendor app 
 API, validates seven orders through ``/public/v1/commerce/orders/validate`` and prints what
 happened: accepted, refused at order level, refused at a parameter, repriced, a vendor too slow
 for the platform's timeout, a webhook whose secret the vendor does not have, and an order no
-webhook is interested in. Then the webhooks' statistics, in the seed's shape.
+webhook is interested in. Then the webhooks' statistics, in the platform's shape (platform.md
+§4.3.1).
 
 The vendor finds its secrets the way vendors do today: per product (``ProductSecrets``), the
 product read from the webhook's criteria through the simulator's Webhook API.

@@ -1,4 +1,4 @@
-"""Calling a vendor's webhook the way the platform does (contract 1, 2.1, 3.4).
+"""Calling a vendor's webhook the way the platform does (platform.md §1, §2.1, §3.4).
 
 One call: ``POST <url>`` with the object as JSON, ``Authorization: Bearer <token>`` where the
 token is signed with :func:`receiver.tokens.sign` over :func:`receiver.tokens.platform_claims`
@@ -39,7 +39,7 @@ from receiver.simulator.records import WebhookRecord
 from receiver.simulator.store import Store
 
 RETRIES: Final = 2
-"""Extra attempts after an unparseable 2xx answer (C-WBH BR-012)."""
+"""Extra attempts after an unparseable 2xx answer (platform.md §3.4.3)."""
 RESPONSE_EXCERPT: Final = 2048
 """Characters of the vendor's answer kept in a call object."""
 MAX_ANSWER_SIZE: Final = 5 * 1024 * 1024
@@ -179,7 +179,7 @@ class Firer:
         else:
             _read_answer(result, object_id, too_large=answer.too_large)
         call["success"] = result.outcome == ANSWERED
-        call.setdefault("error", None)  # every field of the call object, as the seed shows it
+        call.setdefault("error", None)  # every field of the call object (platform.md §4.3)
         result.call = Call.from_dict(call).to_dict()
         return result
 

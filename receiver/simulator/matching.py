@@ -1,7 +1,7 @@
 """Which webhook an object triggers: the platform calls only the first enabled webhook whose
-type fits the object and whose criteria all match it (C-WBH BR-006, C-VAL BR-002).
+type fits the object and whose criteria all match it (platform.md §2.1.1).
 
-Types by object (contract 2.2, 2.11):
+Types by object (platform.md §2.2, §2.11):
 
 * an Order by ``type`` + ``status``: Purchase/Draft -> ValidatePurchaseOrderDraft,
   Purchase/Querying -> ValidatePurchaseOrderQuerying, Change/Draft -> ValidateChangeOrderDraft,
@@ -67,7 +67,7 @@ def criteria_match(criteria: Mapping[str, str], obj: Mapping[str, Any], *, kind:
     """Whether every criterion holds for ``obj``.
 
     An Account carries no product, so the anchor key of a ValidateAccount webhook is not looked
-    for in it (the platform never fires that type, contract 2.8; the simulator lets accounts
+    for in it (the platform never fires that type, platform.md §2.8; the simulator lets accounts
     reach it).
     """
     for key, expected in criteria.items():

@@ -1,4 +1,4 @@
-"""The simulator's webhook record and its wire form (the seed's Webhook object).
+"""The simulator's webhook record and its wire form (the Webhook object of platform.md §4.3).
 
 A record holds everything the platform keeps of a webhook, the secret and the call statistics
 included; :func:`to_wire` renders what the Webhook API shows of it: PascalCase enums, a flat
@@ -34,7 +34,7 @@ SIMULATOR_ACCOUNT: Final[dict[str, str]] = {"id": "ACC-1234-5678", "name": "Simu
 API_TOKEN_REF: Final[dict[str, str]] = {"id": "TKN-0000-0001", "name": "Simulator API token"}
 
 OPTIONAL_FIELDS: Final = ("statistics", "lastCall", "lastSuccess", "lastFailure")
-"""Fields the Webhook API leaves out unless ``select=+<field>`` asks for them (C-WBH 5)."""
+"""Fields the Webhook API leaves out unless ``select=+<field>`` asks for them (platform.md §4.3)."""
 
 
 def new_id(prefix: str, groups: int = 2) -> str:
@@ -47,12 +47,12 @@ def new_id(prefix: str, groups: int = 2) -> str:
 
 
 def object_type_of(webhook_type: WebhookType) -> ObjectType:
-    """The object a type carries (contract 4.4); an unknown type is treated like ValidateAnswer."""
+    """The object a type carries (platform.md §4.4); an unknown type is taken as ValidateAnswer."""
     return webhook_type.object_type or ANSWER
 
 
 def anchor_key(webhook_type: WebhookType) -> str:
-    """The criteria key that scopes a webhook of this type to one object (C-WBH BR-005a)."""
+    """The criteria key that scopes a webhook of this type to one object (platform.md §4.2.1)."""
     return ANCHOR_KEY_BY_OBJECT_TYPE.get(object_type_of(webhook_type), "product.id")
 
 
@@ -117,7 +117,7 @@ class WebhookRecord:
 
     def record_call(self, call: dict[str, Any]) -> None:
         """Count one call (a ``WebhookCall`` dict) and keep it as the last call, success or
-        failure, as the platform does (C-WBH BR-007, section 8)."""
+        failure, as the platform does (platform.md §4.3.1)."""
         success = bool(call.get("success"))
         self.statistics = Statistics.from_dict(self.statistics).record(success=success).to_dict()
         self.last_call = call
@@ -153,7 +153,7 @@ def to_wire(
     wire: dict[str, Any] = {
         "id": record.id,
         "href": f"/notifications/webhooks/{record.id}",
-        "name": record.id,  # "Defaults to the Webhook ID if not specified" (C-WBH 5)
+        "name": record.id,  # the name defaults to the webhook's id (platform.md §4.3)
         "description": record.description,
         "account": record.account,
         "type": record.type,
@@ -181,7 +181,7 @@ def to_wire(
             wire.pop(name, None)
     if with_secret:
         wire["secret"] = record.secret
-    # The platform leaves nulls out of its answers (C-PRE 6.1): a webhook never called has no
+    # The platform leaves nulls out of its answers (platform.md §4.3): a webhook never called has no
     # lastCall at all, not "lastCall": null.
     wire = {name: value for name, value in wire.items() if value is not None}
     omitted = [name for name in OPTIONAL_FIELDS if name not in include]

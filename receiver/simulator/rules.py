@@ -1,7 +1,7 @@
 """The Webhook API's input rules: what a create (POST) or update (PUT) body may hold.
 
 * ``type``: a known webhook type, PascalCase or lowerCamelCase; required on create, and it can
-  never change (C-WBH 5).
+  never change (platform.md §4.3).
 * ``url``: ``https://`` only; ``http://`` to a loopback host (127.0.0.0/8, ::1, localhost) only
   when the simulator runs with ``allow_http``.
 * ``criteria``: a flat ``{dot.path: value}`` object, or the OpenAPI's ``[{key, value}]`` list,

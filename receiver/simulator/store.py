@@ -66,7 +66,7 @@ class Store:
     path opens (or creates, with its schema) a SQLite file.
 
     Webhooks are kept in creation order (``seq``); deleting one removes it for good (the
-    platform soft-deletes, but a deleted webhook vanishes from every answer, C-WBH BR-009).
+    platform soft-deletes, but a deleted webhook vanishes from every answer, platform.md §4.5.2).
     """
 
     def __init__(self, path: str | Path | None, *, history_size: int = HISTORY_SIZE) -> None:

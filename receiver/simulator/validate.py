@@ -1,5 +1,5 @@
 """The platform's ``/validate`` endpoints: store the object, call the one matching webhook,
-apply its answer, answer the caller (contract 2.2, 3.4; C-ORD BR-029..032).
+apply its answer, answer the caller (platform.md §2.2, §3.4).
 
 =====================================================  ========================================
 POST /public/v1/commerce/orders/validate               an Order in the body (no id: one is given)
@@ -10,15 +10,15 @@ GET  /public/v1/commerce/orders/{id}                   the stored order
 and the same three for ``/public/v1/accounts/accounts``, ``/public/v1/commerce/requests`` and
 ``/public/v1/program/enrollments``. What the caller gets:
 
-==============================================  ============================================
+==============================================  ==============================================
 what happened                                   answer
-==============================================  ============================================
+==============================================  ==============================================
 no enabled webhook matches                      200, the object as stored
 the vendor answered 200 with the object         200, the object with the answer applied
 the vendor answered non-2xx                     400 with the vendor's body, unchanged
-                                                (C-ORD BR-031: passed through)
-timeout, unreachable, unparseable, wrong id     200, the object unchanged (C-ORD BR-032)
-==============================================  ============================================
+                                                (platform.md §3.4.1: passed through)
+timeout, unreachable, unparseable, wrong id     200, the object unchanged (platform.md §3.4.2)
+==============================================  ==============================================
 
 Simulator extras: the headers ``X-Simulator-Outcome`` and ``X-Simulator-Webhook-Id`` say what
 happened, and ``?webhookType=<type>`` restricts the choice to webhooks of one type.
@@ -78,7 +78,7 @@ class Validation:
         if self.webhook is not None:
             headers["X-Simulator-Webhook-Id"] = self.webhook.id
         if self.status == 400 and self.call is not None:
-            # C-ORD BR-031: the vendor's error response goes to the caller unchanged.
+            # platform.md §3.4.1: the vendor's error response goes to the caller unchanged.
             return Response(
                 self.call.body,
                 status_code=400,

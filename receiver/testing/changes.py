@@ -21,7 +21,7 @@ How things are matched: parameters by ``externalId`` (else ``id``, else position
 ``parameters.ordering``/``fulfillment`` (or the OpenAPI request's parameter list); lines by
 ``id``. A line of the answer without an id, or with an id the request does not have, is new.
 A line in the answer is a delta (the platform matches it by id and applies the keys it has,
-contract 3.2), so keys it leaves out are not reported as removed. Everything else is compared
+platform.md §3.2), so keys it leaves out are not reported as removed. Everything else is compared
 key by key, unknown fields included, with dotted paths (``externalIds.vendor``).
 
 An ``error`` that was set in the request and is null or absent in the answer is reported as

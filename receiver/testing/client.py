@@ -152,7 +152,7 @@ class CallResult:
     not JSON), ``object`` (the answer as the type's model on a 200), ``changes``, and the
     verdicts below.
 
-    A refusal is a 200 with an error (contract 3.1): ``accepted`` and ``refused`` are both False
+    A refusal is a 200 with an error (platform.md §3.1): ``accepted`` and ``refused`` are both False
     for any other status; ``reason`` is then the ``id`` of the error body (``"expired"``).
     """
 

@@ -1,4 +1,4 @@
-"""Realistic payloads for every webhook type, built from the platform contract's examples.
+"""Realistic payloads for every webhook type, built from the examples of platform.md §2.
 
 Each factory returns a fresh dict in the platform's wire shape (camelCase keys), ready to send
 with :class:`receiver.testing.PlatformClient` or to parse with the models:
@@ -129,7 +129,7 @@ CATALOG: Final[Mapping[str, Mapping[str, Any]]] = {
 _FIRST_ITEM: Final = "ITM-1111-1111-0001"
 _SECOND_ITEM: Final = "ITM-1111-1111-0002"
 
-# Fixed times from the contract's examples: samples are reproducible and need no clock.
+# Fixed times from the examples in platform.md: samples are reproducible and need no clock.
 _CREATED: Final = "2026-04-29T15:37:16.071Z"
 _UPDATED: Final = "2026-04-29T15:40:02.113Z"
 _JANE: Final = {"id": "USR-0000-0001", "name": "Jane Doe"}
@@ -341,7 +341,7 @@ def _parameter(
 
 
 def _order_parameters() -> dict[str, Any]:
-    """The parameters of contract 2.6."""
+    """The parameters of platform.md §2.6."""
     company = _parameter(
         1, "companyName", "Company Name", "SingleLineText", "Contoso Ltd", scope="Agreement"
     )
@@ -427,7 +427,7 @@ _WIRE_LINE_KEYS: Final = frozenset({"item", "oldQuantity", "price", "subscriptio
 
 
 def _line(spec: Mapping[str, Any], ctx: _OrderContext, *, totals: bool) -> dict[str, Any]:
-    """A line from the short form, shaped like the order type's lines (contract 2.3, 2.7)."""
+    """A line from the short form, shaped like the order type's lines (platform.md §2.3, §2.7)."""
     unknown = set(spec) - _SHORT_LINE_KEYS
     if unknown:
         raise SampleError(
@@ -444,7 +444,7 @@ def _line(spec: Mapping[str, Any], ctx: _OrderContext, *, totals: bool) -> dict[
     else:
         old_quantity, quantity = spec.get("old_quantity", 0), spec.get("quantity", 1)
     # A line of an existing subscription has an id and a subscription; a new one (0 -> N) has
-    # neither in a Change order, and an id in a Purchase (contract 2.6, 2.7).
+    # neither in a Change order, and an id in a Purchase (platform.md §2.6, §2.7).
     existing = kind != "Purchase" and (
         bool(old_quantity) or "id" in spec or "subscription_id" in spec
     )
@@ -520,7 +520,7 @@ def order(
     seed: int | str | None = None,
     **overrides: Any,
 ) -> dict[str, Any]:
-    """An Order as the platform sends it: the full body of contract 2.6 (``minimal=True``: the
+    """An Order as the platform sends it: the full body of platform.md §2.6 (``minimal=True``: the
     short one of 2.5), with the lines of the order ``type`` (2.7).
 
     A Purchase creates its agreement, so both share their digits (``ORD-3156-8071-4437``,
@@ -678,7 +678,7 @@ def change_order(
     **overrides: Any,
 ) -> dict[str, Any]:
     """A Change order in Draft (ValidateChangeOrderDraft): by default one line upsized 10 -> 15
-    and one new add-on line 0 -> 1 (contract 2.7).
+    and one new add-on line 0 -> 1 (platform.md §2.7).
 
     >>> lines = change_order(lines=[{"old_quantity": 10, "quantity": 4}], seed=3)["lines"]
     >>> lines[0]["subscription"]["status"], lines[0]["quantity"]
@@ -724,7 +724,7 @@ def configuration_order(
 
 
 def account(*, seed: int | str | None = None, **overrides: Any) -> dict[str, Any]:
-    """An Account (ValidateAccount; contract 2.8, which doubts the platform ever sends it).
+    """An Account (ValidateAccount; platform.md §2.8, which doubts the platform ever sends it).
 
     >>> account(name="Contoso", seed=1)["id"]
     'ACC-3201-2033'
@@ -759,7 +759,7 @@ def request(
     seed: int | str | None = None,
     **overrides: Any,
 ) -> dict[str, Any]:
-    """A Request (ValidateRequest; deprecated by the platform, contract 2.9) in the documented
+    """A Request (ValidateRequest; deprecated by the platform, platform.md §2.9) in the documented
     shape (``parameters.ordering``, ``error {id, message}``) or ``shape="openapi"`` (a list of
     parameters with ``errorCode``/``errorMessage``).
 
@@ -826,7 +826,7 @@ def enrollment(
     seed: int | str | None = None,
     **overrides: Any,
 ) -> dict[str, Any]:
-    """An Enrollment (contract 2.11). The webhook types are told apart by ``type`` (``Change``:
+    """An Enrollment (platform.md §2.11). The webhook types are told apart by ``type`` (``Change``:
     re-enrollment) and ``status`` (``Querying``). ``Draft`` for the draft webhooks is an
     assumption: the OAS lists no enrollment status for a draft.
 
@@ -861,7 +861,7 @@ def enrollment(
 
 
 def answer(*, seed: int | str | None = None, **overrides: Any) -> dict[str, Any]:
-    """A ValidateAnswer body. No source documents it (contract 5); this is a guess with an id,
+    """A ValidateAnswer body. No source documents it (platform.md §5); this is a guess with an id,
     the form and the answers, enough for a handler that sets ``error``.
 
     >>> sorted(answer())
@@ -928,7 +928,7 @@ _REGISTRY: Final[dict[str, tuple[SampleInfo, _Factory]]] = {
             SampleInfo(
                 "purchase-order",
                 VALIDATE_PURCHASE_ORDER_DRAFT,
-                "A Purchase order in Draft, the full body a vendor sees (contract 2.6).",
+                "A Purchase order in Draft, the full body a vendor sees (platform.md §2.6).",
             ),
             _with(purchase_order),
         ),

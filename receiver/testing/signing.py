@@ -2,7 +2,7 @@
 
 Every token is made by :mod:`receiver.tokens` (``sign`` over ``platform_claims``), so a test signs
 exactly what the receiver verifies: HS256, ``iss="mpt"``, ``aud`` when given, ``iat`` = ``nbf`` =
-now, ``exp`` = now + ttl and ``webhook_id`` (contract 1.3).
+now, ``exp`` = now + ttl and ``webhook_id`` (platform.md §1.3).
 
     >>> from receiver import tokens
     >>> secret = "a-test-secret-a-test-secret-000001"
@@ -44,7 +44,7 @@ __all__ = [
 ]
 
 DEFAULT_TTL: Final = tokens.PLATFORM_TOKEN_TTL
-"""The lifetime of a platform token, in seconds (contract 1.3: 300)."""
+"""The lifetime of a platform token, in seconds (platform.md §1.3: 300)."""
 
 # How far outside its validity window a broken token is: far beyond any sane clock leeway, so
 # the token fails whatever ``leeway`` the receiver under test is configured with.

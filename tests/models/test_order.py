@@ -259,7 +259,7 @@ def test_clear_errors_clears_ordering_parameter_errors() -> None:
     assert "error" not in order.to_dict()
 
 
-def test_accept_answer_of_contract_3_3a() -> None:
+def test_accept_answer_of_platform_doc_3_3a() -> None:
     # a) The body parsed, errors cleared: the keys that were there are null, nothing else moves.
     order = Order.from_json(fixture_bytes("answer_a_accept"))
     order.set_error("OLD", "An earlier refusal.")
@@ -273,7 +273,7 @@ def test_accept_answer_of_contract_3_3a() -> None:
     assert changed_keys(fixture("answer_a_accept"), after) == set()
 
 
-def test_show_hide_answer_of_contract_3_3d() -> None:
+def test_show_hide_answer_of_platform_doc_3_3d() -> None:
     body = fixture("answer_d_show_hide")
     order = Order.from_dict(body)
     for p in order.parameters.ordering if order.parameters and order.parameters.ordering else []:
@@ -285,7 +285,7 @@ def test_show_hide_answer_of_contract_3_3d() -> None:
     assert_same_json(body, order.to_dict())
 
 
-def test_reprice_answer_of_contract_3_3e() -> None:
+def test_reprice_answer_of_platform_doc_3_3e() -> None:
     order = Order.from_dict(
         {**fixture("order_purchase_minimal"), "lines": [{"id": "ALI-3156-8071-4437-0001"}]}
     )

@@ -14,8 +14,9 @@ pytestmark = pytest.mark.anyio
 
 
 def check_webhook_schema(wire: dict[str, Any]) -> None:
-    # The OpenAPI types criteria as [{key, value}]; the platform sends a flat object (contract
-    # 6), and so does the simulator. ``name`` and ``href`` (in the seed) are outside the OpenAPI.
+    # The OpenAPI types criteria as [{key, value}]; the platform sends a flat object
+    # (platform.md §6), and so does the simulator. ``name`` and ``href`` (shown by the platform's
+    # docs, platform.md §4.3) are outside the OpenAPI.
     listed = dict(wire)
     listed["criteria"] = [{"key": k, "value": v} for k, v in wire["criteria"].items()]
     check_schema(listed, "Webhook", extra=frozenset({"name", "href"}))

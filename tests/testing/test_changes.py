@@ -300,7 +300,7 @@ def test_an_error_replaced_shows_what_it_was() -> None:
 
 
 def test_partial_lines_are_deltas() -> None:
-    # Adobe's repricing answer: only id and the new price (contract 3.2, 3.3 e).
+    # Adobe's repricing answer: only id and the new price (platform.md §3.2, §3.3 e).
     request = purchase()
     answer = copy.deepcopy(request)
     answer["lines"] = [{"id": LINE, "price": {"unitPP": 93.17}}]
