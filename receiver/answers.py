@@ -2,7 +2,7 @@
 and build the ``{"id", "message"}`` body of every non-200 answer.
 
 The platform applies a 200 answer to the real object and retries an unparseable 2xx, so an answer
-is only sent when it is a JSON object with the request's ``id`` (contract 3.1, 3.4).
+is only sent when it is a JSON object with the request's ``id`` (platform.md §3.1, §3.4).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from receiver.models import ObjectModel
 
 def clear_dict_errors(data: dict[str, Any]) -> None:
     """``error`` and every ordering parameter's ``error`` set to null where present (both
-    reference vendors do this before validating, contract 3.2)."""
+    reference vendors do this before validating, platform.md §3.2)."""
     if "error" in data:
         data["error"] = None
     parameters = data.get("parameters")

@@ -57,7 +57,7 @@ def resolution_view(obj: ObjectModel) -> dict[str, Any]:
 
 def types_sharing_a_body(handlers: Mapping[WebhookType, Handler]) -> set[str]:
     """Registered types the body alone cannot tell apart: SelectOrderLines and the Purchase
-    types (its status is undocumented, contract 2.10)."""
+    types (its status is undocumented, platform.md §2.10)."""
     purchase = {t for t in handlers if t in PURCHASE_WEBHOOK_TYPES}
     if SELECT_ORDER_LINES in handlers and purchase:
         return {str(t) for t in purchase} | {SELECT_ORDER_LINES}

@@ -65,7 +65,8 @@ def call_record(
     object_id: str | None,
     outcome: str,
 ) -> dict[str, Any]:
-    """A call object in the seed's field names, plus the type, object id and outcome."""
+    """A call object in the platform's field names (platform.md §4.3), plus the type, object id
+    and outcome."""
     names = _STATUS_NAMES.get(status)
     if names is None:
         names = _STATUS_NAMES[status] = _status_names(status)

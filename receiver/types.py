@@ -83,7 +83,7 @@ VALIDATE_RE_ENROLLMENT: Final = WebhookType("ValidateReEnrollment")
 VALIDATE_RE_ENROLLMENT_QUERYING: Final = WebhookType("ValidateReEnrollmentQuerying")
 VALIDATE_ANSWER: Final = WebhookType("ValidateAnswer")
 
-# Contract sections 4.4 and 5 (and 2.8/2.9 for the two types the canon calls unreachable).
+# platform.md §4.4, §5, §2.8 and §2.9 (the last two for the types the canon calls unreachable).
 OBJECT_TYPE_BY_WEBHOOK_TYPE: Final[dict[str, ObjectType]] = {
     VALIDATE_PURCHASE_ORDER_DRAFT: ORDER,
     VALIDATE_PURCHASE_ORDER_QUERYING: ORDER,
@@ -104,7 +104,7 @@ KNOWN_WEBHOOK_TYPES: Final[tuple[WebhookType, ...]] = tuple(
     WebhookType(name) for name in OBJECT_TYPE_BY_WEBHOOK_TYPE
 )
 
-# The criteria key every webhook of a family must carry (contract 4.2, C-WBH BR-005a).
+# The criteria key every webhook of a family must carry (platform.md §4.2.1).
 ANCHOR_KEY_BY_OBJECT_TYPE: Final[dict[str, str]] = {
     ORDER: "product.id",
     ENROLLMENT: "program.id",
@@ -122,12 +122,12 @@ ORDER_WEBHOOK_TYPE_BY_TYPE_STATUS: Final[dict[tuple[str, str], WebhookType]] = {
     ("Configuration", "Draft"): VALIDATE_CONFIGURATION_ORDER_DRAFT,
 }
 
-# The types whose body is a Purchase order, like SelectOrderLines' (contract 2.2, 2.10).
+# The types whose body is a Purchase order, like SelectOrderLines' (platform.md §2.2, §2.10).
 PURCHASE_WEBHOOK_TYPES: Final[frozenset[WebhookType]] = frozenset(
     {VALIDATE_PURCHASE_ORDER_DRAFT, VALIDATE_PURCHASE_ORDER_QUERYING}
 )
 
-# Object id prefixes (contract 2.4, 2.8, 2.9, 2.11).
+# Object id prefixes (platform.md §2.4, §2.8, §2.9, §2.11).
 OBJECT_TYPE_BY_ID_PREFIX: Final[dict[str, ObjectType]] = {
     "ORD-": ORDER,
     "ACC-": ACCOUNT,
@@ -173,10 +173,10 @@ def _text_field(obj: Mapping[str, Any], name: str) -> str:
 def candidate_webhook_types(kind: str, obj: Mapping[str, Any]) -> list[list[WebhookType]]:
     """The webhook types an object of ``kind`` can come with, in tiers (most specific first).
 
-    An Order goes by ``type`` + ``status`` (contract 2.2); SelectOrderLines also takes Purchase
-    orders, its status being undocumented (2.10), as a second tier. An Enrollment goes by
-    ``type`` (Change: re-enrollment) and ``status`` (Querying), an Account to ValidateAccount,
-    a Request to ValidateRequest. The receiver treats all tiers alike (two registered handlers
+    An Order goes by ``type`` + ``status`` (platform.md §2.2); SelectOrderLines also takes
+    Purchase orders, its status being undocumented (platform.md §2.10), as a second tier. An
+    Enrollment goes by ``type`` (Change: re-enrollment) and ``status`` (Querying), an Account
+    to ValidateAccount, a Request to ValidateRequest. The receiver treats all tiers alike (two registered handlers
     in them is an ambiguity); the simulator tries the tiers in order.
 
     >>> [str(t) for tier in candidate_webhook_types("Order", {"type": "Purchase",
