@@ -176,8 +176,8 @@ def candidate_webhook_types(kind: str, obj: Mapping[str, Any]) -> list[list[Webh
     An Order goes by ``type`` + ``status`` (platform.md §2.2); SelectOrderLines also takes
     Purchase orders, its status being undocumented (platform.md §2.10), as a second tier. An
     Enrollment goes by ``type`` (Change: re-enrollment) and ``status`` (Querying), an Account
-    to ValidateAccount, a Request to ValidateRequest. The receiver treats all tiers alike (two registered handlers
-    in them is an ambiguity); the simulator tries the tiers in order.
+    to ValidateAccount, a Request to ValidateRequest. The receiver treats all tiers alike (two
+    registered handlers in them is an ambiguity); the simulator tries the tiers in order.
 
     >>> [str(t) for tier in candidate_webhook_types("Order", {"type": "Purchase",
     ...     "status": "Draft"}) for t in tier]
