@@ -8,7 +8,6 @@ object as changed in place).
 
 from __future__ import annotations
 
-import functools
 import inspect
 import logging
 import time
@@ -16,9 +15,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, get_origin
 
-import anyio.to_thread
-
 from receiver._deadline import run_with_deadline
+from receiver._threads import OverdueThreadsError, ThreadBudget
 from receiver.answers import error_body, serialize_answer
 from receiver.calllog import log_field
 from receiver.errors import AnswerError, ConfigurationError
@@ -67,6 +65,7 @@ class Handler:
     raw: bool
     deadline: float | None
     failure_policy: FailurePolicy | None
+    threads: ThreadBudget = field(default_factory=ThreadBudget)
 
     @property
     def object_type(self) -> ObjectType:
@@ -81,8 +80,9 @@ class Handler:
         args = (obj, ctx) if self.wants_context else (obj,)
         if self.is_async:
             return await self.fn(*args)
-        # Sync handlers run in a worker thread so they cannot block the event loop.
-        return await anyio.to_thread.run_sync(functools.partial(self.fn, *args))
+        # Sync handlers run in a worker thread so they cannot block the event loop; the threads
+        # that outlive their deadline are bounded.
+        return await self.threads.run(self.fn, *args)
 
 
 def make_handler(
@@ -166,6 +166,11 @@ async def run(handler: Handler, obj: Any, ctx: CallContext, object_id: str) -> R
         return Ran(failure=f"deadline of {ctx.deadline:g}s exceeded")
     except AnswerError as exc:
         logger.error("Handler %s: %s", handler.name, exc)
+        return Ran(failure=str(exc))
+    except OverdueThreadsError as exc:
+        count = handler.threads.refused
+        if count == 1 or count % 100 == 0:  # a hung handler: say so, without a line a call
+            logger.error("Handler %s: %s (%d calls so far)", handler.name, exc, count)
         return Ran(failure=str(exc))
     except Exception as exc:
         logger.exception("Handler %s raised on %s", handler.name, log_field(object_id))
