@@ -179,6 +179,7 @@ class CallPipeline:
     ) -> tuple[Handler, Any]:
         """The call's handler and its argument, the body parsed once: straight into the model
         when it is known before the body is read, else into a dict that resolution reads."""
+        parsing.check_numbers(body)
         handler = self._handlers.get(call.webhook_type) if call.webhook_type else None
         model = parsing.model_before_parsing(handler, shared_model)
         if model is not None:

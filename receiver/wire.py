@@ -53,6 +53,7 @@ class ErrorId(StrEnum):
     NOT_AN_OBJECT = "not_an_object"
     MISSING_ID = "missing_id"
     INVALID_OBJECT = "invalid_object"
+    NUMBER_OUT_OF_RANGE = "number_out_of_range"
     # Other 4xx.
     NOT_FOUND = "not_found"
     NO_HANDLER = "no_handler"
@@ -79,6 +80,7 @@ BAD_REQUEST_IDS: Final = (
     ErrorId.NOT_AN_OBJECT,
     ErrorId.MISSING_ID,
     ErrorId.INVALID_OBJECT,
+    ErrorId.NUMBER_OUT_OF_RANGE,
 )
 
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
 from typing import Any
 
 import pydantic_core
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from receiver import Receiver, calls
+from receiver import Receiver, calls, parsing
 from receiver.models import Order
 from tests.conftest import SECRET, WEBHOOK_ID, post
 
@@ -83,3 +86,56 @@ async def test_a_large_body_is_parsed_off_the_event_loop(
     loop_thread = threading.current_thread()
     assert parses[0] is loop_thread
     assert parses[1] is not loop_thread
+
+
+@pytest.mark.parametrize(
+    "number",
+    [
+        pytest.param("1e400", id="beyond-range"),
+        pytest.param("-1E+309", id="beyond-range-negative"),
+        pytest.param("1.00000000000000000001", id="too-precise"),
+        pytest.param("0.1000000000000000055511151231257827", id="binary-expansion"),
+        pytest.param("1." + "0" * 100_000 + "1", id="hundred-thousand-digits"),
+    ],
+)
+async def test_a_number_that_would_not_come_back_as_it_came_is_refused(
+    number: str, purchase_order: dict[str, Any]
+) -> None:
+    app = Receiver(secrets={WEBHOOK_ID: SECRET}, max_body_size=1024 * 1024)
+    app.add_handler("ValidatePurchaseOrderDraft", accept)
+    body = json.dumps(purchase_order)[:-1] + f', "amount": {number}}}'
+    response = await post(app, None, content=body.encode())
+    assert response.status_code == 400
+    assert response.json()["id"] == "number_out_of_range"
+    assert len(response.json()["message"]) < 300
+
+
+@pytest.mark.parametrize(
+    "number",
+    [
+        "0.1",
+        "1E5",
+        "-0.0",
+        "1.5e-10",
+        "12345678901234567890",
+        "9007199254740993",
+        "1e308",
+        "3.141592653589793",
+    ],
+)
+async def test_numbers_a_double_holds_go_back_with_their_value(
+    number: str, purchase_order: dict[str, Any]
+) -> None:
+    app = Receiver(secrets={WEBHOOK_ID: SECRET})
+    app.add_handler("ValidatePurchaseOrderDraft", accept)
+    digits_in_a_string = '"externalId": "12345678901234567890123"'
+    body = json.dumps(purchase_order)[:-1] + f', "amount": {number}, {digits_in_a_string}}}'
+    response = await post(app, None, content=body.encode())
+    assert response.status_code == 200
+    assert response.json()["amount"] == json.loads(number)
+    assert response.json()["externalId"] == "12345678901234567890123"
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False))
+def test_every_double_is_accepted(value: float) -> None:
+    parsing.check_numbers(json.dumps({"id": "ORD-1", "x": value, "y": [value]}).encode())
