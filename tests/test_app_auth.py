@@ -274,3 +274,45 @@ async def test_async_callable_secrets(purchase_order: Any) -> None:
     assert (await post(app, purchase_order)).status_code == 200
     forged = await post(app, purchase_order, token=pyjwt_token(webhook_id="WBH-9999-9999"))
     assert forged.json()["id"] == "unknown_webhook"
+
+
+def _raising_source(webhook_id: str) -> str:
+    raise RuntimeError(f"lookup failed for {webhook_id}")
+
+
+def _no_secret(webhook_id: str) -> str | None:
+    return None
+
+
+@pytest.mark.parametrize(
+    "secrets",
+    [
+        pytest.param(None, id="static"),
+        pytest.param(_raising_source, id="lookup-raises"),
+        pytest.param(_no_secret, id="lookup-finds-nothing"),
+    ],
+)
+async def test_no_refusal_path_logs_the_authorization_header(
+    secrets: Any, purchase_order: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Every way a token is refused, secret lookups included: neither the header nor any part of
+    the token reaches a log record (message, arguments or attributes)."""
+    caplog.set_level(logging.DEBUG)
+    app = echo_app() if secrets is None else echo_app(secrets=secrets)
+    tokens = [
+        pyjwt_token(secret=OTHER_SECRET),
+        pyjwt_token(exp=now() - 100),
+        pyjwt_token(),
+        pyjwt_token(webhook_id="WBH-0000-0001"),
+    ]
+    for token in tokens:
+        await post(app, purchase_order, token=token)
+    logged = "\n".join(
+        record.getMessage() + repr(record.__dict__) + repr(record.args) for record in caplog.records
+    )
+    assert logged
+    for token in tokens:
+        for part in (token, *token.split(".")):
+            assert part not in logged
+    assert SECRET not in logged
+    assert OTHER_SECRET not in logged
