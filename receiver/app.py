@@ -19,8 +19,8 @@ routes in ``admin.py`` (see ``docs/architecture.md``).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar, Unpack
 
 from receiver._http import Scope, route_path, send_json
 from receiver.admin import AdminApp, is_admin_path, statistics_view
@@ -34,9 +34,9 @@ from receiver.openapi import openapi_json
 from receiver.replay import ReplayGuard
 from receiver.resolution import types_sharing_a_body
 from receiver.secrets import SecretSource, as_secret_source, from_env
-from receiver.settings import FailurePolicy, ReplayFailMode, Settings
+from receiver.settings import Options, Settings
 from receiver.stats import Statistics, WebhookStats
-from receiver.store import DEFAULT_TIMEOUT, Store, as_store
+from receiver.store import Store, as_store
 from receiver.types import KNOWN_WEBHOOK_TYPES, WebhookType, parse_known_webhook_type
 from receiver.wire import ErrorId, Message
 
@@ -54,51 +54,16 @@ class Receiver:
     ``f(webhook_id) -> secret | [secrets] | None``; None reads ``RECEIVER_SECRETS``. ``store`` is
     the shared state (seen tokens, statistics): a :class:`receiver.store.Store`, a URL
     (``"memory"``, ``"redis://host:6379/0"``), or None to read ``RECEIVER_STORE`` (memory when
-    unset). Every other option is keyword-only and is described and checked by
-    :class:`receiver.settings.Settings` (``app.settings``).
+    unset). Every other option is keyword-only (:class:`receiver.settings.Options`), and is
+    described and checked by :class:`receiver.settings.Settings` (``app.settings``); an option not
+    given is read from its ``RECEIVER_*`` variable, else takes its default.
     """
 
     def __init__(
-        self,
-        *,
-        secrets: object = None,
-        webhooks: Mapping[str, str] | None = None,
-        failure_policy: FailurePolicy = "error",
-        deadline: float = 10.0,
-        admin_token: str | None = None,
-        max_body_size: int = 5 * 1024 * 1024,
-        body_timeout: float = 10.0,
-        leeway: float = 30,
-        max_token_age: float | None = 330,
-        issuer: str | None = None,
-        audience: str | Sequence[str] | None = None,
-        clear_errors: bool = True,
-        reject_message: str = Message.DEFAULT_REJECT,
-        store: object = None,
-        replay_guard: bool = False,
-        replay_fail_mode: ReplayFailMode = "open",
-        store_timeout: float = DEFAULT_TIMEOUT,
-        stats_flush_interval: float = 1.0,
+        self, *, secrets: object = None, store: object = None, **options: Unpack[Options]
     ) -> None:
         self._secrets: SecretSource | None = None if secrets is None else as_secret_source(secrets)
-        self.settings = Settings(
-            webhooks=webhooks,
-            failure_policy=failure_policy,
-            deadline=deadline,
-            admin_token=admin_token,
-            max_body_size=max_body_size,
-            body_timeout=body_timeout,
-            leeway=leeway,
-            max_token_age=max_token_age,
-            issuer=issuer,
-            audience=audience,
-            clear_errors=clear_errors,
-            reject_message=reject_message,
-            replay_guard=replay_guard,
-            replay_fail_mode=replay_fail_mode,
-            store_timeout=store_timeout,
-            stats_flush_interval=stats_flush_interval,
-        )
+        self.settings = Settings(**options)
         # The routing table of POST /: the configured map, which the test harness may extend.
         self.webhooks: dict[str, WebhookType] = dict(self.settings.webhooks)
         self.statistics = Statistics()

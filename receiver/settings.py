@@ -1,10 +1,11 @@
 """Every option of the receiver, once: its type, default, check and environment variable.
 
-``Receiver(**options)`` builds a :class:`Settings`; a bad value is refused with a
-:class:`~receiver.errors.ConfigurationError` that names the option and what it accepts. Each
-option's variable is ``RECEIVER_`` + its name in upper case (:func:`env_var`); the secrets and the
-store, which are objects rather than values, are read from ``RECEIVER_SECRETS`` and
-``RECEIVER_STORE`` when not given.
+``Receiver(**options)`` builds a :class:`Settings`. Each option's variable is ``RECEIVER_`` + its
+name in upper case (:func:`env_var`); an argument given to ``Receiver`` wins over the variable,
+the variable over the default. A bad value is refused with a
+:class:`~receiver.errors.ConfigurationError` that names the option (and the variable, when the
+value came from one) and what it accepts. The secrets and the store, which are objects rather than
+values, are read from ``RECEIVER_SECRETS`` and ``RECEIVER_STORE`` when not given.
 
     >>> Settings(deadline=5).deadline
     5.0
@@ -20,25 +21,37 @@ unchanged).
 
 from __future__ import annotations
 
+import functools
+import json
+import logging
 import math
-from collections.abc import Mapping, Sequence
-from typing import Any, Final, Literal
+import os
+from collections.abc import Callable, Mapping, Sequence
+from typing import Annotated, Any, Final, Literal, TypedDict, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator
+from pydantic import ValidationError, ValidationInfo, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from receiver.errors import ConfigurationError
 from receiver.store import DEFAULT_TIMEOUT
 from receiver.tokens import VerifyOptions
-from receiver.types import WebhookType, parse_known_webhook_type
+from receiver.types import WebhookType, parse_known_webhook_type, suggestions
 from receiver.wire import Message
 
 FailurePolicy = Literal["error", "reject", "accept"]
 FAILURE_POLICIES: Final[tuple[FailurePolicy, ...]] = ("error", "reject", "accept")
 ReplayFailMode = Literal["open", "closed"]
+T = TypeVar("T")
 
 ENV_PREFIX: Final = "RECEIVER_"
+# Variables of ours that are not options: objects read where they are made (secrets, store).
+OTHER_VARIABLES: Final = frozenset({"RECEIVER_SECRETS", "RECEIVER_STORE"})
 ADMIN_TOKEN_MIN_LENGTH: Final = 16
 REJECT_MESSAGE_MAX_LENGTH: Final = 4000
+_TRUE: Final = frozenset({"1", "true", "yes", "on"})
+_FALSE: Final = frozenset({"0", "false", "no", "off"})
+
+logger = logging.getLogger("receiver")
 
 
 def env_var(option: str) -> str:
@@ -46,11 +59,55 @@ def env_var(option: str) -> str:
     return ENV_PREFIX + option.upper()
 
 
-class Settings(BaseModel):
-    """The receiver's options, checked. Frozen: build a new one to change one.
+class _Refused(ValueError):
+    """Carries a check's ConfigurationError through pydantic, which wraps ValueErrors only."""
+
+    def __init__(self, error: ConfigurationError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _refusals(check: Callable[..., T]) -> Callable[..., T]:
+    @functools.wraps(check)
+    def checked(*args: Any) -> T:
+        try:
+            return check(*args)
+        except ConfigurationError as exc:
+            if isinstance(exc, ValueError):  # pydantic wraps it as it is
+                raise
+            raise _Refused(exc) from None
+
+    return checked
+
+
+class Options(TypedDict, total=False):
+    """The keyword arguments of ``Receiver(...)``: the fields of :class:`Settings`."""
+
+    webhooks: Mapping[str, str]
+    failure_policy: FailurePolicy
+    deadline: float
+    admin_token: str | None
+    max_body_size: int
+    body_timeout: float
+    leeway: float
+    max_token_age: float | None
+    issuer: str | None
+    audience: str | Sequence[str] | None
+    clear_errors: bool
+    reject_message: str
+    replay_guard: bool
+    replay_fail_mode: ReplayFailMode
+    store_timeout: float
+    stats_flush_interval: float
+
+
+class Settings(BaseSettings):
+    """The receiver's options, checked: each from an argument, else from its ``RECEIVER_*``
+    variable, else its default. Frozen: build a new one to change one.
 
     Attributes:
-        webhooks: ``{webhook_id: webhook_type}``; tells calls on one URL apart.
+        webhooks: ``{webhook_id: webhook_type}``; tells calls on one URL apart (the variable
+            holds it as JSON).
         failure_policy: when a handler raises or misses its deadline: ``"error"`` (500),
             ``"reject"`` (200 with an error on the object), ``"accept"`` (200, object unchanged).
         deadline: seconds a handler may take.
@@ -58,8 +115,10 @@ class Settings(BaseModel):
         max_body_size: bytes; larger bodies get 413.
         body_timeout: seconds the request body may take to arrive; slower gets 408.
         leeway: seconds of clock skew tolerated on ``exp``/``nbf``/``iat``.
-        max_token_age: seconds; tokens issued longer ago are refused (None: no limit).
-        issuer, audience: checked only when set.
+        max_token_age: seconds; tokens issued longer ago are refused (None: no limit; the
+            variable says ``none``).
+        issuer, audience: checked only when set (the variable of ``audience`` holds one name or
+            a JSON list).
         clear_errors: clear the object's previous errors before the handler runs.
         reject_message: the message of the ``"reject"`` policy's error.
         replay_guard: refuse a token already used for a different body (401
@@ -70,9 +129,15 @@ class Settings(BaseModel):
         stats_flush_interval: seconds between flushes of statistics to a shared store.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        frozen=True,
+        extra="forbid",
+        env_parse_none_str="none",
+        validate_default=False,
+    )
 
-    webhooks: Mapping[str, WebhookType] = {}
+    webhooks: Annotated[Mapping[str, WebhookType], NoDecode] = {}
     failure_policy: FailurePolicy = "error"
     deadline: float = 10.0
     admin_token: str | None = None
@@ -81,7 +146,7 @@ class Settings(BaseModel):
     leeway: float = 30.0
     max_token_age: float | None = 330.0
     issuer: str | None = None
-    audience: str | Sequence[str] | None = None
+    audience: Annotated[str | Sequence[str] | None, NoDecode] = None
     clear_errors: bool = True
     reject_message: str = Message.DEFAULT_REJECT
     replay_guard: bool = False
@@ -91,11 +156,13 @@ class Settings(BaseModel):
 
     def __init__(self, **options: Any) -> None:
         # The one boundary where pydantic's errors become ours: a check's own error (ours, or a
-        # ValueError such as UnknownWebhookTypeError that pydantic wrapped) comes out as raised.
+        # ValueError such as UnknownWebhookTypeError that pydantic wrapped) comes out as raised,
+        # named by the variable when the value came from one.
+        warn_unknown_variables()
         try:
             super().__init__(**options)
         except ValidationError as exc:
-            raise _configuration_error(exc) from None
+            raise _configuration_error(exc, given=options) from None
 
     @property
     def verify_options(self) -> VerifyOptions:
@@ -111,19 +178,38 @@ class Settings(BaseModel):
         for name, value in super().__repr_args__():
             yield name, ("***" if name == "admin_token" and value is not None else value)
 
-    # Each check raises ConfigurationError itself: pydantic lets it through unwrapped, so the
-    # message a user reads is ours, not pydantic's.
+    # Each check raises our ConfigurationError; @_refusals hands it to pydantic inside a
+    # ValueError, so that it comes back with the option's name. Values from the environment come
+    # as text.
 
     @field_validator("webhooks", mode="before")
     @classmethod
-    def _webhooks(cls, value: Mapping[str, str] | None) -> dict[str, WebhookType]:
+    @_refusals
+    def _webhooks(cls, value: Mapping[str, str] | str | None) -> dict[str, WebhookType]:
+        if isinstance(value, str):
+            value = _json(
+                value, "webhooks", 'a JSON object like {"WBH-1234-5678": "ValidateAccount"}'
+            )
+        if not isinstance(value, Mapping):
+            raise ConfigurationError(
+                f"webhooks must map webhook ids to webhook types, not {type(value).__name__}."
+            )
         return {
             webhook_id: parse_known_webhook_type(webhook_type)
-            for webhook_id, webhook_type in (value or {}).items()
+            for webhook_id, webhook_type in value.items()
         }
+
+    @field_validator("audience", mode="before")
+    @classmethod
+    @_refusals
+    def _audience(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.lstrip().startswith("["):
+            return _json(value, "audience", 'a name, or a JSON list like ["a", "b"]')
+        return value
 
     @field_validator("failure_policy", mode="before")
     @classmethod
+    @_refusals
     def _failure_policy(cls, value: object) -> FailurePolicy:
         return check_failure_policy(value)
 
@@ -131,26 +217,31 @@ class Settings(BaseModel):
         "deadline", "body_timeout", "store_timeout", "stats_flush_interval", mode="before"
     )
     @classmethod
+    @_refusals
     def _seconds(cls, value: Any, info: ValidationInfo) -> float:
-        return positive(str(info.field_name), value, "seconds")
+        return positive(str(info.field_name), _number(value), "seconds")
 
     @field_validator("max_body_size", mode="before")
     @classmethod
+    @_refusals
     def _bytes(cls, value: Any) -> int:
-        return int(positive("max_body_size", value, "bytes"))
+        return int(positive("max_body_size", _number(value), "bytes"))
 
     @field_validator("leeway", mode="before")
     @classmethod
+    @_refusals
     def _leeway(cls, value: Any) -> float:
         return float(value)
 
     @field_validator("max_token_age", mode="before")
     @classmethod
+    @_refusals
     def _max_token_age(cls, value: Any) -> float | None:
         return None if value is None else float(value)
 
     @field_validator("admin_token")
     @classmethod
+    @_refusals
     def _admin_token(cls, value: str | None) -> str | None:
         if value is not None and len(value) < ADMIN_TOKEN_MIN_LENGTH:
             raise ConfigurationError(
@@ -161,6 +252,7 @@ class Settings(BaseModel):
 
     @field_validator("reject_message")
     @classmethod
+    @_refusals
     def _reject_message(cls, value: str) -> str:
         if not 1 <= len(value) <= REJECT_MESSAGE_MAX_LENGTH:
             raise ConfigurationError(
@@ -168,13 +260,22 @@ class Settings(BaseModel):
             )
         return value
 
-    @field_validator("replay_guard", mode="before")
+    @field_validator("replay_guard", "clear_errors", mode="before")
     @classmethod
-    def _replay_guard(cls, value: object) -> bool:
+    @_refusals
+    def _flag(cls, value: object, info: ValidationInfo) -> bool:
+        if isinstance(value, str):
+            word = value.strip().lower()
+            if word in _TRUE | _FALSE:
+                return word in _TRUE
+            raise ConfigurationError(
+                f"{info.field_name} must be true or false (1/0, yes/no, on/off), not {value!r}."
+            )
         return bool(value)
 
     @field_validator("replay_fail_mode", mode="before")
     @classmethod
+    @_refusals
     def _replay_fail_mode(cls, value: object) -> ReplayFailMode:
         if value == "open":
             return "open"
@@ -183,13 +284,60 @@ class Settings(BaseModel):
         raise ConfigurationError(f"replay_fail_mode must be 'open' or 'closed', not {value!r}.")
 
 
-def _configuration_error(exc: ValidationError) -> Exception:
+def _json(text: str, option: str, expected: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise ConfigurationError(f"{option} must be {expected}.") from None
+
+
+def _number(value: Any) -> Any:
+    """A number from the environment's text; anything else as it is (then checked)."""
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _configuration_error(exc: ValidationError, *, given: Mapping[str, Any]) -> Exception:
     first = exc.errors()[0]
+    option = str(first["loc"][0]) if first["loc"] else ""
     cause = first.get("ctx", {}).get("error")
-    if isinstance(cause, ConfigurationError):
-        return cause
-    option = ".".join(str(part) for part in first["loc"])
-    return ConfigurationError(f"{option}: {first['msg']} (got {first.get('input')!r}).")
+    if isinstance(cause, _Refused):
+        cause = cause.error
+    if not isinstance(cause, ConfigurationError):
+        where = ".".join(str(part) for part in first["loc"])
+        cause = ConfigurationError(f"{where}: {first['msg']} (got {first.get('input')!r}).")
+    if option and option not in given and env_var(option) in os.environ:
+        return ConfigurationError(f"{env_var(option)}: {cause}")
+    return cause
+
+
+_warned: set[str] = set()
+
+
+def warn_unknown_variables(environ: Mapping[str, str] | None = None) -> list[str]:
+    """Log, once per process and name, each ``RECEIVER_*`` variable that is no option of ours
+    (a typo in a deployment manifest is the common case), with the names it may have meant."""
+    known = {env_var(name) for name in Settings.model_fields} | OTHER_VARIABLES
+    unknown = sorted(
+        name
+        for name in (os.environ if environ is None else environ)
+        if name.upper().startswith(ENV_PREFIX)
+        and name.upper() not in known
+        and not name.upper().startswith(ENV_PREFIX + "TEST_")  # the project's own test setup
+    )
+    for name in unknown:
+        if name not in _warned:
+            _warned.add(name)
+            # Compared without the prefix every candidate shares.
+            bare = {known_name.removeprefix(ENV_PREFIX) for known_name in known}
+            close = [ENV_PREFIX + match for match in suggestions(name[len(ENV_PREFIX) :], bare)]
+            hint = f" Did you mean {' or '.join(close)}?" if close else ""
+            logger.warning("%s is not a receiver setting; it is ignored.%s", name, hint)
+    return unknown
 
 
 def check_failure_policy(value: object) -> FailurePolicy:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import Any
 
@@ -9,7 +10,7 @@ import pytest
 
 from receiver import Receiver
 from receiver.errors import ConfigurationError, UnknownWebhookTypeError
-from receiver.settings import Settings, env_var
+from receiver.settings import Settings, env_var, warn_unknown_variables
 
 
 @pytest.mark.parametrize(
@@ -39,8 +40,8 @@ def test_a_bad_option_is_refused_with_what_it_accepts(
 )
 @pytest.mark.parametrize(
     "value",
-    [0, -1, math.nan, math.inf, -math.inf, True, None, "5", object()],
-    ids=["zero", "negative", "nan", "inf", "-inf", "bool", "none", "text", "object"],
+    [0, -1, math.nan, math.inf, -math.inf, True, None, "soon", "0", object()],
+    ids=["zero", "negative", "nan", "inf", "-inf", "bool", "none", "text", "zero-text", "object"],
 )
 def test_seconds_must_be_positive_finite_numbers(option: str, value: object) -> None:
     with pytest.raises(ConfigurationError, match=f"{option} must be a positive number of seconds"):
@@ -91,3 +92,74 @@ def test_the_receiver_takes_its_options_by_keyword_only() -> None:
         Receiver({"WBH-1": "s" * 32})  # type: ignore[misc]
     app = Receiver(secrets={"WBH-1": "s" * 32}, deadline=3)
     assert app.settings.deadline == 3.0
+
+
+def test_an_option_not_given_is_read_from_its_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RECEIVER_DEADLINE", "2.5")
+    monkeypatch.setenv("RECEIVER_FAILURE_POLICY", "reject")
+    monkeypatch.setenv("RECEIVER_WEBHOOKS", '{"WBH-1": "validateAccount"}')
+    monkeypatch.setenv("RECEIVER_AUDIENCE", '["a", "b"]')
+    monkeypatch.setenv("RECEIVER_ISSUER", "mpt")
+    monkeypatch.setenv("RECEIVER_MAX_TOKEN_AGE", "none")
+    monkeypatch.setenv("RECEIVER_REPLAY_GUARD", "yes")
+    monkeypatch.setenv("RECEIVER_CLEAR_ERRORS", "0")
+    monkeypatch.setenv("RECEIVER_MAX_BODY_SIZE", "1024")
+    settings = Settings()
+    assert settings.deadline == 2.5
+    assert settings.failure_policy == "reject"
+    assert settings.webhooks == {"WBH-1": "ValidateAccount"}
+    assert list(settings.audience or ()) == ["a", "b"]
+    assert settings.issuer == "mpt"
+    assert settings.max_token_age is None
+    assert (settings.replay_guard, settings.clear_errors) == (True, False)
+    assert settings.max_body_size == 1024
+
+
+def test_an_argument_wins_over_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RECEIVER_DEADLINE", "2.5")
+    monkeypatch.setenv("RECEIVER_AUDIENCE", "from-env")
+    assert Settings(deadline=1).deadline == 1.0
+    assert Receiver(secrets={"WBH-1": "s" * 32}, audience="mine").settings.audience == "mine"
+    assert Settings().audience == "from-env"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("RECEIVER_DEADLINE", "soon", "RECEIVER_DEADLINE: deadline must be a positive number"),
+        ("RECEIVER_FAILURE_POLICY", "retry", "RECEIVER_FAILURE_POLICY: Unknown failure_policy"),
+        (
+            "RECEIVER_WEBHOOKS",
+            "WBH-1=ValidateAccount",
+            "RECEIVER_WEBHOOKS: webhooks must be a JSON",
+        ),
+        ("RECEIVER_WEBHOOKS", '{"WBH-1": "ValidateAcount"}', "Did you mean 'ValidateAccount'"),
+        ("RECEIVER_REPLAY_GUARD", "maybe", "RECEIVER_REPLAY_GUARD: replay_guard must be true or"),
+        ("RECEIVER_ADMIN_TOKEN", "short", "RECEIVER_ADMIN_TOKEN: admin_token must be at least 16"),
+        ("RECEIVER_MAX_BODY_SIZE", "-1", "RECEIVER_MAX_BODY_SIZE: max_body_size must be"),
+    ],
+)
+def test_a_bad_variable_is_refused_with_its_name(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigurationError) as caught:
+        Settings()
+    assert message in str(caught.value)
+    if "ADMIN_TOKEN" in variable:
+        assert value not in str(caught.value).split(":", 1)[1].replace("admin_token", "")
+
+
+def test_an_unknown_variable_is_warned_about_once_with_a_suggestion(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("RECEIVER_DEADLIEN", "5")
+    with caplog.at_level(logging.WARNING, logger="receiver"):
+        Settings()
+        Settings()
+    lines = [r.getMessage() for r in caplog.records if "RECEIVER_DEADLIEN" in r.getMessage()]
+    (line,) = lines
+    assert line.startswith(
+        "RECEIVER_DEADLIEN is not a receiver setting; it is ignored. Did you mean RECEIVER_DEADLINE"
+    )
+    assert warn_unknown_variables({"RECEIVER_SECRETS": "{}", "RECEIVER_STORE": "memory"}) == []
