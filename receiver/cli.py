@@ -6,26 +6,20 @@ sample payloads.
     receiver token --webhook-id WBH-5433-8787 | ...
     receiver samples
 
-The commands are a thin layer: loading the app is :func:`receiver._loader.load_app`, the
-development certificate :func:`receiver._tls.ensure_dev_certificate`, signing and calling
+The commands are a thin layer: serving is :mod:`receiver.serving` (which loads the app with
+:func:`receiver._loader.load_app` and makes the development certificate), signing and calling
 :mod:`receiver.testing`. Every user error is one line (click's ``Error: ...``), exit code 1 for a
 failed call or a problem found at run time, 2 for a wrong command line.
 """
 
 from __future__ import annotations
 
-import contextlib
-import copy
 import http
-import ipaddress
 import json
-import math
 import re
-import signal
 import ssl
 import sys
-import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any, BinaryIO, Final
 
@@ -33,19 +27,15 @@ import click
 import httpx
 from click.shell_completion import CompletionItem
 
-from receiver import tokens
-from receiver._loader import AppLoadError, LoadedApp, load_app
-from receiver._tls import DevCertificate, ensure_dev_certificate
-from receiver.errors import SecretConfigurationError
+from receiver import serving, tokens
+from receiver._loader import AppLoadError
+from receiver.errors import ConfigurationError, SecretConfigurationError
 from receiver.secrets import is_plausible_webhook_id, validate_secret
 from receiver.types import KNOWN_WEBHOOK_TYPES, WebhookType, suggestions
 
 SECRET_ENV: Final = "RECEIVER_SECRET"  # noqa: S105 - the variable's name
 WEBHOOK_ID_ENV: Final = "RECEIVER_WEBHOOK_ID"
-LOG_LEVELS: Final = ("critical", "error", "warning", "info", "debug", "trace")
-LOCAL_HOSTS: Final = frozenset({"localhost", "127.0.0.1", "::1"})
 CONTEXT: Final[dict[str, Any]] = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-DEFAULT_GRACEFUL_TIMEOUT: Final = 30
 
 
 def _package_version() -> str:
@@ -78,144 +68,12 @@ def main() -> None:
 # -- serve ----------------------------------------------------------------------------------------
 
 
-def server_url(host: str, port: int, *, tls: bool) -> str:
-    """``http(s)://host:port`` with IPv6 hosts in brackets."""
-    try:
-        bracketed = ipaddress.ip_address(host).version == 6
-    except ValueError:
-        bracketed = False
-    shown = f"[{host}]" if bracketed else host
-    return f"{'https' if tls else 'http'}://{shown}:{port}"
-
-
-def log_config(log_level: str) -> dict[str, Any]:
-    """uvicorn's logging configuration plus the ``receiver`` loggers (one line per call) at
-    ``log_level``, on the same handler as uvicorn's own messages."""
-    from uvicorn.config import LOGGING_CONFIG
-
-    config: dict[str, Any] = copy.deepcopy(LOGGING_CONFIG)
-    config["loggers"]["receiver"] = {
-        "handlers": ["default"],
-        "level": log_level.upper(),
-        "propagate": False,
-    }
-    return config
-
-
-def check_reload(reload: bool, workers: int) -> None:
-    """``--reload`` runs one process; it cannot be combined with several workers."""
-    if reload and workers > 1:
-        raise click.UsageError(
-            f"--reload and --workers {workers} cannot be combined: use --reload while developing"
-            " and --workers in production."
-        )
-
-
-def check_graceful_timeout(seconds: float) -> float:
-    """``--graceful-timeout``: a finite number of seconds above 0 (0 would cut every call in
-    progress at once; uvicorn's own default, no limit, could keep a stopping server forever)."""
-    if not (isinstance(seconds, int | float) and math.isfinite(seconds) and seconds > 0):
-        shown = f"{seconds:g}" if isinstance(seconds, int | float) else repr(seconds)
-        raise click.UsageError(
-            f"--graceful-timeout must be a finite number of seconds above 0, not {shown}: it is how"
-            f" long calls in progress may take to finish when the server stops (default"
-            f" {DEFAULT_GRACEFUL_TIMEOUT:g})."
-        )
-    return float(seconds)
-
-
-def server_options(
-    loaded: LoadedApp,
-    *,
-    host: str = "127.0.0.1",
-    port: int = 8080,
-    reload: bool = False,
-    workers: int = 1,
-    log_level: str = "info",
-    access_log: bool = False,
-    certificate: DevCertificate | None = None,
-    graceful_timeout: float = DEFAULT_GRACEFUL_TIMEOUT,
-) -> dict[str, Any]:
-    """The keyword arguments of ``uvicorn.run`` for ``loaded`` (an import string, so that
-    ``reload`` and ``workers`` can import it again in other processes).
-
-    ``graceful_timeout`` is uvicorn's ``timeout_graceful_shutdown``: on SIGTERM or SIGINT the
-    server stops accepting connections and waits this many seconds for the calls in progress,
-    then cancels those still running."""
-    check_reload(reload, workers)
-    graceful_timeout = check_graceful_timeout(graceful_timeout)
-    options: dict[str, Any] = {
-        "app": loaded.import_string,
-        "app_dir": loaded.app_dir,
-        "factory": loaded.factory,
-        "host": host,
-        "port": port,
-        "reload": reload,
-        "workers": workers,
-        "log_level": log_level,
-        "log_config": log_config(log_level),
-        "access_log": access_log,
-        "timeout_graceful_shutdown": graceful_timeout,
-    }
-    if reload:
-        options["reload_dirs"] = [loaded.app_dir]
-    if certificate is not None:
-        options["ssl_certfile"] = str(certificate.cert_path)
-        options["ssl_keyfile"] = str(certificate.key_path)
-    return options
-
-
-def _exit_zero(signum: int, frame: object) -> None:
-    raise SystemExit(0)
-
-
-@contextlib.contextmanager
-def sigterm_exits_zero() -> Iterator[None]:
-    """While serving, SIGTERM ends the process with exit code 0, as Ctrl-C does.
-
-    uvicorn handles SIGTERM itself (stop accepting, drain, shut down), then raises the signal
-    again with the handler it found, so that whoever embeds it sees the signal. With the default
-    handler the process would die by the signal (exit code -15, 143 in a shell) after a clean
-    shutdown, which supervisors report as a failure. The handler installed here turns that second
-    SIGTERM, or one that arrives before uvicorn installs its own, into ``SystemExit(0)``. With
-    ``--workers`` uvicorn's supervisor replaces it in the parent and forwards SIGTERM to each
-    worker, which drains the same way. The previous handler is restored on the way out."""
-    if threading.current_thread() is not threading.main_thread():
-        yield  # signal handlers can only be set from the main thread
-        return
-    previous = signal.signal(signal.SIGTERM, _exit_zero)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 def _graceful_timeout(ctx: click.Context, param: click.Parameter, value: float) -> float:
     try:
-        return check_graceful_timeout(value)
-    except click.UsageError as exc:
-        message = exc.message.removeprefix("--graceful-timeout ")
+        return serving.check_graceful_timeout(value)
+    except ConfigurationError as exc:
+        message = str(exc).removeprefix("--graceful-timeout ")
         raise click.BadParameter(message, ctx, param) from None
-
-
-def certificate_notes(certificate: DevCertificate, host: str, port: int) -> list[str]:
-    """What to tell the user about the development certificate: where, until when, how to trust
-    it."""
-    local = host if host in LOCAL_HOSTS else "localhost"
-    url = server_url(local, port, tls=True)
-    state = "created" if certificate.created else "reused"
-    lines = [
-        f"Development TLS certificate ({state}, valid until {certificate.not_after:%Y-%m-%d},"
-        f" for {', '.join(certificate.names)}): {certificate.cert_path}",
-        f"Trust it with: curl --cacert {certificate.cert_path} {url}/healthz",
-        f"or: receiver send {url}/ --insecure ...   (never use this certificate in production)",
-    ]
-    if host not in LOCAL_HOSTS:
-        lines.append(
-            f"Note: the certificate is valid for {', '.join(certificate.names)} only; clients"
-            f" that reach {host} by another name must skip verification."
-        )
-    return lines
 
 
 @main.command(
@@ -252,7 +110,7 @@ Examples:
     "--log-level",
     default="info",
     show_default=True,
-    type=click.Choice(LOG_LEVELS, case_sensitive=False),
+    type=click.Choice(serving.LOG_LEVELS, case_sensitive=False),
     help="Level of uvicorn's and the receiver's log (one line per call at info).",
 )
 @click.option(
@@ -266,7 +124,7 @@ Examples:
 )
 @click.option(
     "--graceful-timeout",
-    default=DEFAULT_GRACEFUL_TIMEOUT,
+    default=serving.DEFAULT_GRACEFUL_TIMEOUT,
     show_default=True,
     type=float,
     callback=_graceful_timeout,
@@ -301,37 +159,27 @@ def serve(
     worker that way; the parent passes it on within half a second, and new connections made
     before it exits wait in the listen queue and are then reset instead of refused.
     """
-    check_reload(reload, workers)  # before anything is imported
     try:
-        loaded = load_app(app, factory=factory)
-    except AppLoadError as exc:
+        serving.check_reload(reload, workers)  # a usage error (exit 2), before any import
+    except ConfigurationError as exc:
+        raise click.UsageError(str(exc)) from None
+    try:
+        options = serving.prepare(
+            app,
+            factory=factory,
+            host=host,
+            port=port,
+            reload=reload,
+            workers=workers,
+            log_level=log_level,
+            access_log=access_log,
+            tls_dev=tls_dev,
+            graceful_timeout=graceful_timeout,
+            note=lambda line: click.echo(line, err=True),
+        )
+    except (AppLoadError, ConfigurationError) as exc:
         raise click.ClickException(str(exc)) from None
-    certificate = None
-    if tls_dev:
-        try:
-            certificate = ensure_dev_certificate()
-        except OSError as exc:
-            raise click.ClickException(
-                f"Cannot write the development certificate ({exc.strerror}: {exc.filename});"
-                " set RECEIVER_TLS_DIR to a writable directory."
-            ) from None
-        for line in certificate_notes(certificate, host, port):
-            click.echo(line, err=True)
-    options = server_options(
-        loaded,
-        host=host,
-        port=port,
-        reload=reload,
-        workers=workers,
-        log_level=log_level.lower(),
-        access_log=access_log,
-        certificate=certificate,
-        graceful_timeout=graceful_timeout,
-    )
-    import uvicorn
-
-    with sigterm_exits_zero():
-        uvicorn.run(**options)
+    serving.run(options)  # outside the try: an error while serving keeps its traceback
 
 
 # -- shared options -------------------------------------------------------------------------------
@@ -828,7 +676,6 @@ def simulate(
     host: str, port: int, db: str | None, token: str | None, allow_http: bool, call_timeout: float
 ) -> None:
     """Run a local platform: the Webhook API, signed validation calls, statistics, a dashboard."""
-    from receiver.errors import ConfigurationError
     from receiver.simulator import serve_simulator
 
     try:

@@ -680,43 +680,6 @@ def test_samples_unknown_name(invoke: Invoke, name: str, message: str) -> None:
 # -- the pieces the commands are made of ------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("host", "tls", "url"),
-    [
-        pytest.param("127.0.0.1", False, "http://127.0.0.1:8080", id="ipv4"),
-        pytest.param("::1", True, "https://[::1]:8080", id="ipv6"),
-        pytest.param("localhost", True, "https://localhost:8080", id="name"),
-    ],
-)
-def test_server_url(host: str, tls: bool, url: str) -> None:
-    from receiver.cli import server_url
-
-    assert server_url(host, 8080, tls=tls) == url
-
-
-def test_log_config_does_not_change_uvicorns() -> None:
-    from uvicorn.config import LOGGING_CONFIG
-
-    from receiver.cli import log_config
-
-    config = log_config("debug")
-    assert config["loggers"]["receiver"]["level"] == "DEBUG"
-    assert "receiver" not in LOGGING_CONFIG["loggers"]
-    assert config["loggers"]["uvicorn"] == LOGGING_CONFIG["loggers"]["uvicorn"]
-
-
-def test_server_options_from_python(tmp_path: Path) -> None:
-    from receiver._loader import AppSpec, LoadedApp
-    from receiver.cli import server_options
-
-    loaded = LoadedApp(Receiver(), AppSpec("acme", "app", str(tmp_path), None, "acme"), False)
-    options = server_options(loaded, reload=True)
-    assert options["app"] == "acme:app"
-    assert options["reload_dirs"] == [str(tmp_path)]
-    with pytest.raises(click.UsageError, match="--reload and --workers 2 cannot be combined"):
-        server_options(loaded, reload=True, workers=2)
-
-
 def chained(outer: BaseException, *causes: BaseException) -> BaseException:
     current = outer
     for cause in causes:

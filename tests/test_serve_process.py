@@ -24,14 +24,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import click
 import httpx
 import pytest
 import uvicorn
 from click.testing import CliRunner
 
 from receiver import Order, Receiver
-from receiver.cli import main, server_options, sigterm_exits_zero
+from receiver.cli import main
 from receiver.testing import samples, sign_token
 from tests.conftest import imports_undone
 from tests.serve_app import STARTED_FILE_ENV
@@ -244,27 +243,6 @@ def test_graceful_timeout_must_be_positive(captured_run: list[dict[str, Any]], v
     assert result.exit_code == 2, result.output
     assert "Invalid value for '--graceful-timeout'" in result.stderr
     assert captured_run == []
-
-
-def test_server_options_check_the_graceful_timeout() -> None:
-    from receiver._loader import AppSpec, LoadedApp
-
-    loaded = LoadedApp(Receiver(), AppSpec("acme", "app", str(REPO), None, "acme"), False)
-    assert server_options(loaded)["timeout_graceful_shutdown"] == 30.0
-    assert server_options(loaded, graceful_timeout=3)["timeout_graceful_shutdown"] == 3.0
-    with pytest.raises(click.UsageError, match="--graceful-timeout must be a finite number"):
-        server_options(loaded, graceful_timeout=0)
-
-
-def test_sigterm_exits_zero_while_serving() -> None:
-    before = signal.getsignal(signal.SIGTERM)
-    with sigterm_exits_zero():
-        handler = signal.getsignal(signal.SIGTERM)
-        assert callable(handler), "no SIGTERM handler: raising the signal would kill pytest"
-        with pytest.raises(SystemExit) as exited:
-            signal.raise_signal(signal.SIGTERM)
-    assert exited.value.code == 0
-    assert signal.getsignal(signal.SIGTERM) is before
 
 
 # -- real servers -----------------------------------------------------------------------------

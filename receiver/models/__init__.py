@@ -13,7 +13,6 @@ from typing import Final
 from receiver.models._base import Lenient, LenientItem, WireModel
 from receiver.models._object import ErrorObjectModel, ObjectModel
 from receiver.models.account import Account, AccountExternalIds, AccountStatus, AccountType
-from receiver.models.answer import ValidateAnswer
 from receiver.models.common import (
     Address,
     Audit,
@@ -27,6 +26,7 @@ from receiver.models.common import (
     Reference,
 )
 from receiver.models.enrollment import ApplicableTo, Enrollment, EnrollmentStatus, EnrollmentType
+from receiver.models.form_answer import ValidateAnswer
 from receiver.models.lines import Line, Price
 from receiver.models.messages import MESSAGE_MAX_LENGTH, Message, check_message
 from receiver.models.order import Order, OrderStatus, OrderType

@@ -16,7 +16,7 @@ look real (``ORD-3201-2033-5179``, ``ALI-3201-2033-5179-0001``) and are fresh on
 working: product ``PRD-1111-1111``, items ``ITM-1111-1111-0001`` (Acme Pro, unitPP 100.0) and
 ``ITM-1111-1111-0002`` (Acme Storage add-on, unitPP 20.0), parameters ``PAR-1111-1111-00NN``.
 
-**Overrides**, applied last, in the order given:
+**Overrides**, applied last, in the order given (by :mod:`receiver.testing.overrides`):
 
 - by keyword, with the wire name or the model's snake_case name:
   ``notes="Rush"``, ``external_ids={"client": "PO-1"}``; :data:`REMOVE` deletes a key;
@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import copy
 import random
-from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Final, NamedTuple
 
 from receiver.models import (
@@ -50,6 +50,14 @@ from receiver.models import (
     ValidateAnswer,
 )
 from receiver.models._base import WireModel
+from receiver.testing.overrides import (
+    REMOVE,
+    SampleError,
+    apply_overrides,
+    apply_parameters,
+    set_path,
+    with_overrides,
+)
 from receiver.types import (
     SELECT_ORDER_LINES,
     VALIDATE_ACCOUNT,
@@ -65,7 +73,6 @@ from receiver.types import (
     VALIDATE_REQUEST,
     VALIDATE_TERMINATE_ORDER,
     WebhookType,
-    object_type_for_id,
     parse_known_webhook_type,
 )
 
@@ -92,30 +99,6 @@ __all__ = [
     "termination_order",
     "with_overrides",
 ]
-
-
-class _Remove:
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "REMOVE"
-
-    def __reduce__(self) -> str:
-        return "REMOVE"  # copies and pickles are the singleton
-
-
-REMOVE: Final = _Remove()
-"""An override value that deletes the key (or list item): ``samples.order(notes=REMOVE)``."""
-
-
-def _is_remove(value: object) -> bool:
-    # By type name, not identity: a module reloaded by a test runner (pytester restores
-    # sys.modules) makes a second REMOVE, and either must work.
-    return type(value).__qualname__ == "_Remove" and type(value).__module__ == __name__
-
-
-class SampleError(ValueError):
-    """An override that cannot be applied (a path that does not exist, an unknown parameter)."""
 
 
 PRODUCT_ID: Final = "PRD-1111-1111"
@@ -158,158 +141,6 @@ class _Ids:
 
     def digits(self, groups: int) -> str:
         return "-".join(str(self._rng.randint(1000, 9999)) for _ in range(groups))
-
-
-# --- applying overrides ------------------------------------------------------------------------
-
-
-def _wire_name(model: type[WireModel], key: str) -> str:
-    """The wire name of a top-level keyword: a model's snake_case field name maps to its alias;
-    anything else (a wire name, an unknown field) is used as given."""
-    field = model.model_fields.get(key)
-    return field.alias if field is not None and field.alias is not None else key
-
-
-def _describe_keys(node: object) -> str:
-    if isinstance(node, list):
-        labels = [_item_label(item) for item in node]
-        named = [label for label in labels if label is not None]
-        extra = f"; items by externalId/id: {', '.join(named)}" if named else ""
-        return f"a list of {len(node)} item(s){extra}"
-    return f"a {type(node).__name__}"
-
-
-def _item_label(item: object) -> str | None:
-    if isinstance(item, Mapping):
-        for key in ("externalId", "id"):
-            value = item.get(key)
-            if isinstance(value, str):
-                return value
-    return None
-
-
-def _list_index(node: list[Any], segment: str, path: str, *, allow_end: bool) -> int:
-    try:
-        index = int(segment)
-    except ValueError:
-        for position, item in enumerate(node):
-            if _item_label(item) == segment or (
-                isinstance(item, Mapping) and item.get("id") == segment
-            ):
-                return position
-        raise SampleError(
-            f"No item {segment!r} at {path!r}: it is {_describe_keys(node)}."
-        ) from None
-    size = len(node)
-    if index < 0:
-        index += size
-    if 0 <= index < size or (allow_end and index == size):
-        return index
-    raise SampleError(
-        f"Index {segment} is out of range at {path!r}, a list of {size} item(s)"
-        f"{' (use index ' + str(size) + ' to append)' if allow_end else ''}."
-    )
-
-
-def _child(node: Any, segment: str, next_segment: str, where: str) -> Any:
-    """Step from ``node`` (at path ``where``) into ``segment``, creating a missing object."""
-    here = f"{where}.{segment}" if where else segment
-    if isinstance(node, MutableMapping):
-        value = node.get(segment)
-        if value is None:
-            if next_segment.lstrip("-").isdigit():
-                raise SampleError(f"{here!r} has no list to index; set it first.")
-            value = node[segment] = {}
-        return value
-    if isinstance(node, list):
-        index = _list_index(node, segment, here, allow_end=True)
-        if index == len(node):
-            node.append({})
-        return node[index]
-    raise SampleError(f"Cannot step into {where!r}: it is {_describe_keys(node)}.")
-
-
-def set_path(data: MutableMapping[str, Any], path: str, value: Any) -> None:
-    """Set (or, with :data:`REMOVE`, delete) the value at a dotted ``path`` in ``data``.
-
-    >>> data = {"lines": [{"id": "ALI-1", "quantity": 1}], "parameters": {"ordering": [
-    ...     {"externalId": "companyName", "value": ""}]}}
-    >>> set_path(data, "lines.ALI-1.quantity", 3)
-    >>> set_path(data, "parameters.ordering.companyName.value", "Contoso")
-    >>> data["lines"][0]["quantity"], data["parameters"]["ordering"][0]["value"]
-    (3, 'Contoso')
-    """
-    segments = path.split(".")
-    node: Any = data
-    for position, segment in enumerate(segments[:-1]):
-        node = _child(node, segment, segments[position + 1], ".".join(segments[:position]))
-    last = segments[-1]
-    value = copy.deepcopy(value)
-    if isinstance(node, MutableMapping):
-        if _is_remove(value):
-            if last not in node:
-                raise SampleError(f"Cannot remove {path!r}: there is no such key.")
-            del node[last]
-        else:
-            node[last] = value
-        return
-    if isinstance(node, list):
-        index = _list_index(node, last, path, allow_end=not _is_remove(value))
-        if _is_remove(value):
-            del node[index]
-        elif index == len(node):
-            node.append(value)
-        else:
-            node[index] = value
-        return
-    parent = ".".join(segments[:-1])
-    raise SampleError(f"Cannot set {path!r}: {parent!r} is {_describe_keys(node)}.")
-
-
-def _apply(
-    data: dict[str, Any], overrides: Mapping[str, Any], model: type[WireModel]
-) -> dict[str, Any]:
-    for key, value in overrides.items():
-        head, dot, rest = key.partition(".")
-        set_path(data, _wire_name(model, head) + dot + rest, value)
-    return data
-
-
-def _set_parameter_values(data: dict[str, Any], values: Mapping[str, Any]) -> None:
-    """``parameters={"companyName": "Contoso"}``: set values by externalId, ordering first."""
-    bag = data.get("parameters")
-    if isinstance(bag, Mapping):
-        groups = [bag[name] for name in ("ordering", "order", "fulfillment") if name in bag]
-    else:
-        groups = [bag]
-    parameters = [p for group in groups if isinstance(group, list) for p in group]
-    for external_id, value in values.items():
-        for parameter in parameters:
-            if isinstance(parameter, MutableMapping) and parameter.get("externalId") == external_id:
-                if _is_remove(value):
-                    parameter.pop("value", None)
-                else:
-                    parameter["value"] = copy.deepcopy(value)
-                break
-        else:
-            known = [p.get("externalId") for p in parameters if isinstance(p, Mapping)]
-            raise SampleError(
-                f"No parameter with externalId {external_id!r} in this sample; it has"
-                f" {', '.join(repr(k) for k in known) or 'none'}. To add one, pass the whole bag:"
-                " parameters={'ordering': [...], 'fulfillment': [...]}."
-            )
-
-
-def _parameters(data: dict[str, Any], parameters: Mapping[str, Any] | None) -> None:
-    if parameters is None:
-        return
-    if parameters and all(
-        name in ("ordering", "order", "fulfillment") and isinstance(value, list)
-        for name, value in parameters.items()
-    ):
-        data["parameters"] = copy.deepcopy(dict(parameters))
-    else:
-        _set_parameter_values(data, parameters)
 
 
 # --- orders ------------------------------------------------------------------------------------
@@ -640,8 +471,8 @@ def order(
                 },
             }
         )
-    _parameters(data, parameters)
-    return _apply(data, overrides, Order)
+    apply_parameters(data, parameters)
+    return apply_overrides(data, overrides, Order)
 
 
 def purchase_order(
@@ -749,7 +580,7 @@ def account(*, seed: int | str | None = None, **overrides: Any) -> dict[str, Any
         "website": "https://example.com",
         "eligibility": {"client": True, "partner": False},
     }
-    return _apply(data, overrides, Account)
+    return apply_overrides(data, overrides, Account)
 
 
 def request(
@@ -814,8 +645,8 @@ def request(
         }
     else:
         raise SampleError(f"shape must be 'documented' or 'openapi', not {shape!r}.")
-    _parameters(data, parameters)
-    return _apply(data, overrides, Request)
+    apply_parameters(data, parameters)
+    return apply_overrides(data, overrides, Request)
 
 
 def enrollment(
@@ -856,8 +687,8 @@ def enrollment(
             "fulfillment": [],
         },
     }
-    _parameters(data, parameters)
-    return _apply(data, overrides, Enrollment)
+    apply_parameters(data, parameters)
+    return apply_overrides(data, overrides, Enrollment)
 
 
 def answer(*, seed: int | str | None = None, **overrides: Any) -> dict[str, Any]:
@@ -872,21 +703,7 @@ def answer(*, seed: int | str | None = None, **overrides: Any) -> dict[str, Any]
         "form": {"id": "FRM-1111-1111", "name": "Support request"},
         "answers": [{"externalId": "description", "value": "Please extend the trial."}],
     }
-    return _apply(data, overrides, ValidateAnswer)
-
-
-def with_overrides(data: Mapping[str, Any], overrides: Mapping[str, Any], /) -> dict[str, Any]:
-    """A copy of ``data`` with ``overrides`` applied by the factories' rules (snake_case or wire
-    names, dotted paths, :data:`REMOVE`). The same as passing them as keywords, in a form type
-    checkers accept (mypy refuses ``**{"lines.0.quantity": 3}`` against typed parameters).
-
-    >>> order = with_overrides(purchase_order(), {"lines.0.quantity": 3, "external_ids": {}})
-    >>> order["lines"][0]["quantity"], order["externalIds"]
-    (3, {})
-    """
-    kind = object_type_for_id(str(data.get("id", "")))
-    model = MODEL_BY_OBJECT_TYPE[kind] if kind is not None else ValidateAnswer
-    return _apply(copy.deepcopy(dict(data)), overrides, model)
+    return apply_overrides(data, overrides, ValidateAnswer)
 
 
 # --- by webhook type and by name ---------------------------------------------------------------

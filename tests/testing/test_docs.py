@@ -63,6 +63,7 @@ MODULES = [
     "receiver.testing",
     "receiver.testing.changes",
     "receiver.testing.client",
+    "receiver.testing.overrides",
     "receiver.testing.plugin",
     "receiver.testing.samples",
     "receiver.testing.signing",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import receiver.testing
-from receiver.testing import changes, client, samples, signing
+from receiver.testing import changes, client, overrides, samples, signing
 
 
 def test_all_is_sorted_and_complete() -> None:
@@ -24,7 +24,7 @@ def test_unknown_names_raise_attribute_error() -> None:
         receiver.testing.PlatformClien  # noqa: B018
 
 
-@pytest.mark.parametrize("module", [changes, client, samples, signing])
+@pytest.mark.parametrize("module", [changes, client, overrides, samples, signing])
 def test_module_all_is_sorted(module: object) -> None:
     names = module.__all__  # type: ignore[attr-defined]
     assert names == sorted(names, key=lambda name: (not name.isupper(), name[0].islower(), name))
