@@ -29,6 +29,7 @@ from receiver.calls import CallPipeline, Services
 from receiver.dispatch import Handler, make_handler
 from receiver.errors import ConfigurationError, DuplicateHandlerError, RegistrationClosedError
 from receiver.flush import StatisticsFlusher
+from receiver.logs import install_default_logging
 from receiver.models import MODEL_BY_OBJECT_TYPE
 from receiver.openapi import openapi_json
 from receiver.replay import ReplayGuard
@@ -254,6 +255,7 @@ class Receiver:
             ),
             shared_model=models.pop() if one_model else None,
         )
+        install_default_logging(settings.log_format)
         for problem in self.configuration_warnings():
             logger.warning(problem)
         return self._services

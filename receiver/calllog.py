@@ -1,6 +1,7 @@
 r"""The call line: one INFO line on the ``receiver.calls`` logger for every call, with the call
 record's fields as the record's attributes (``webhook_id``, ``webhook_type``, ``object_id``,
-``status``, ``outcome``, ``duration_ms``).
+``status``, ``outcome``, ``duration_ms``, ``request_id``, ``reason``: why the call was refused
+or failed, else None).
 
 What comes from the request reaches a log line through :func:`log_field`: control characters
 escaped (a newline in an object id cannot forge a line), and bounded in length.
@@ -38,7 +39,10 @@ def log_field(value: str) -> str:
     return value.translate(_CONTROLS)
 
 
-_FORMAT: Final = "call webhook_id=%s type=%s object_id=%s status=%d outcome=%s duration_ms=%.1f"
+_FORMAT: Final = (
+    "call webhook_id=%s type=%s object_id=%s status=%d outcome=%s duration_ms=%.1f"
+    ' request_id=%s reason="%s"'
+)
 
 
 def log_call(
@@ -48,6 +52,8 @@ def log_call(
     status: int,
     outcome: str,
     duration: float,
+    request_id: str,
+    reason: str | None,
 ) -> None:
     """Write the line, made as ``call_logger.info`` makes it (makeRecord, then handle: level,
     filters, handlers, propagation) less the stack walk that finds the caller: the line always
@@ -57,13 +63,24 @@ def log_call(
     duration_ms = duration * 1000
     if object_id is not None:
         object_id = log_field(object_id)
+    if reason is not None:
+        reason = log_field(reason)
     record = call_logger.makeRecord(
         call_logger.name,
         logging.INFO,
         __file__,
         _LINE,
         _FORMAT,
-        (webhook_id or "-", webhook_type or "-", object_id or "-", status, outcome, duration_ms),
+        (
+            webhook_id or "-",
+            webhook_type or "-",
+            object_id or "-",
+            status,
+            outcome,
+            duration_ms,
+            request_id,
+            reason or "",
+        ),
         None,
         "log_call",
         {
@@ -73,6 +90,8 @@ def log_call(
             "status": status,
             "outcome": outcome,
             "duration_ms": round(duration_ms, 3),
+            "request_id": request_id,
+            "reason": reason,
         },
     )
     call_logger.handle(record)

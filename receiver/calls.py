@@ -13,7 +13,7 @@
         run the handler            dispatch.run                   (its answer, checked)
         or the failure policy      dispatch.failure_answer        500, or 200 reject/accept
       a refusal, from the table    wire.failure_answer            the exception's answer
-      send                         _http.send_json
+      send                         _http.send_json                (x-request-id: requestid)
       record                       stats.call_record -> Statistics (+ flush.StatisticsFlusher)
       log                          calllog.log_call
 
@@ -40,6 +40,7 @@ from receiver.errors import RequestError, TokenError
 from receiver.flush import StatisticsFlusher
 from receiver.models import ObjectModel
 from receiver.replay import ReplayGuard
+from receiver.requestid import request_id
 from receiver.secrets import SecretSource
 from receiver.settings import Settings
 from receiver.stats import Statistics, call_record, iso_now
@@ -69,10 +70,19 @@ class Services:
 class Call:
     """What is known about the call in progress (for its record and its log line)."""
 
-    __slots__ = ("_headers", "error", "object_id", "outcome", "webhook_id", "webhook_type")
+    __slots__ = (
+        "_headers",
+        "error",
+        "object_id",
+        "outcome",
+        "request_id",
+        "webhook_id",
+        "webhook_type",
+    )
 
-    def __init__(self, webhook_type: WebhookType | None) -> None:
+    def __init__(self, webhook_type: WebhookType | None, request_id: str) -> None:
         self.webhook_type = webhook_type
+        self.request_id = request_id
         # Set once a secret was found for the token's webhook: the call is then that webhook's.
         self.webhook_id: str | None = None
         self.object_id: str | None = None
@@ -111,8 +121,9 @@ class CallPipeline:
         self, scope: Scope, receive: Any, send: Any, path_type: WebhookType | None
     ) -> None:
         started, call_time = time.monotonic(), iso_now()
-        call = Call(path_type)
-        headers: tuple[tuple[bytes, bytes], ...] = ()
+        call = Call(path_type, request_id(scope.get("headers", ())))
+        correlation = ((b"x-request-id", call.request_id.encode("ascii")),)
+        headers: tuple[tuple[bytes, bytes], ...] = correlation
         try:
             status, body = await self._answer(scope, receive, call)
         except asyncio.CancelledError:
@@ -120,10 +131,11 @@ class CallPipeline:
             # time is up): answer in JSON, as for every other failure, then let it stop.
             call.outcome = Outcome.CANCELLED
             with contextlib.suppress(Exception):
-                await send_json(send, 503, _SHUTTING_DOWN, RETRY_SOON)
+                await send_json(send, 503, _SHUTTING_DOWN, (*RETRY_SOON, *correlation))
             raise
         except Exception as exc:
-            status, body, headers = self._refusal(exc, call)
+            status, body, refusal_headers = self._refusal(exc, call)
+            headers = (*refusal_headers, *correlation)
         await send_json(send, status, body, headers)
         if call.webhook_id is not None:
             self._record(call, status, body, call_time, scope)
@@ -134,6 +146,8 @@ class CallPipeline:
             status,
             call.outcome,
             time.monotonic() - started,
+            call.request_id,
+            call.error,
         )
 
     async def _answer(self, scope: Scope, receive: Any, call: Call) -> tuple[int, bytes]:
@@ -159,6 +173,7 @@ class CallPipeline:
             claims=verified.claims,
             headers=call.headers(scope),
             deadline=handler.deadline or settings.deadline,
+            request_id=call.request_id,
         )
         ran = await dispatch.run(handler, obj, ctx, call.object_id or "")
         if ran.failure is None:
@@ -244,6 +259,7 @@ class CallPipeline:
             webhook_type=call.webhook_type,
             object_id=call.object_id,
             outcome=call.outcome,
+            request_id=call.request_id,
         )
         services.statistics.record(call.webhook_id, record)
         if services.flusher is not None:

@@ -36,7 +36,8 @@ class CallContext:
 
     ``headers`` are the request headers (lowercase names) without ``authorization``;
     ``claims`` are the verified token claims; ``deadline`` is the handler's time budget in
-    seconds and :meth:`remaining` what is left of it.
+    seconds and :meth:`remaining` what is left of it; ``request_id`` is the call's id in the
+    receiver's log and in the answer's ``x-request-id`` (pass it on to what the handler calls).
     """
 
     webhook_id: str
@@ -45,6 +46,7 @@ class CallContext:
     headers: Mapping[str, str]
     deadline: float
     started: float = field(default_factory=time.monotonic)
+    request_id: str = ""
 
     def remaining(self) -> float:
         """Seconds left before the deadline (never negative)."""

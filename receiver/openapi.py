@@ -543,6 +543,11 @@ _SCHEMAS: Final[dict[str, Any]] = {
                 "type": "string",
                 "enum": [o.value for o in Outcome if o is not Outcome.UNKNOWN],
             },
+            "requestId": {
+                "type": ["string", "null"],
+                "description": "The call's request id (its log line and the answer's"
+                " `x-request-id`).",
+            },
         },
         "required": [
             "success",

@@ -33,6 +33,7 @@ from pydantic import ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from receiver.errors import ConfigurationError
+from receiver.logs import LOG_FORMATS, LogFormat
 from receiver.store import DEFAULT_TIMEOUT
 from receiver.tokens import VerifyOptions
 from receiver.types import WebhookType, parse_known_webhook_type, suggestions
@@ -83,7 +84,7 @@ def _refusals(check: Callable[..., T]) -> Callable[..., T]:
 class Options(TypedDict, total=False):
     """The keyword arguments of ``Receiver(...)``: the fields of :class:`Settings`."""
 
-    webhooks: Mapping[str, str]
+    webhooks: Mapping[str, str] | None
     failure_policy: FailurePolicy
     deadline: float
     admin_token: str | None
@@ -99,6 +100,7 @@ class Options(TypedDict, total=False):
     replay_fail_mode: ReplayFailMode
     store_timeout: float
     stats_flush_interval: float
+    log_format: LogFormat
 
 
 class Settings(BaseSettings):
@@ -127,6 +129,9 @@ class Settings(BaseSettings):
             without the check (logged), ``"closed"`` answers 503.
         store_timeout: seconds a store operation may take (for a store given as a URL).
         stats_flush_interval: seconds between flushes of statistics to a shared store.
+        log_format: the call line and the receiver's other lines on stderr, when the app did not
+            set logging up: ``"text"``, ``"json"`` (one object a line) or ``"off"`` (no call
+            line; see :mod:`receiver.logs`).
     """
 
     model_config = SettingsConfigDict(
@@ -153,6 +158,7 @@ class Settings(BaseSettings):
     replay_fail_mode: ReplayFailMode = "open"
     store_timeout: float = DEFAULT_TIMEOUT
     stats_flush_interval: float = 1.0
+    log_format: LogFormat = "text"
 
     def __init__(self, **options: Any) -> None:
         # The one boundary where pydantic's errors become ours: a check's own error (ours, or a
@@ -186,6 +192,8 @@ class Settings(BaseSettings):
     @classmethod
     @_refusals
     def _webhooks(cls, value: Mapping[str, str] | str | None) -> dict[str, WebhookType]:
+        if value is None:
+            return {}
         if isinstance(value, str):
             value = _json(
                 value, "webhooks", 'a JSON object like {"WBH-1234-5678": "ValidateAccount"}'
@@ -272,6 +280,15 @@ class Settings(BaseSettings):
                 f"{info.field_name} must be true or false (1/0, yes/no, on/off), not {value!r}."
             )
         return bool(value)
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    @_refusals
+    def _log_format(cls, value: object) -> LogFormat:
+        for log_format in LOG_FORMATS:
+            if isinstance(value, str) and value.strip().lower() == log_format:
+                return log_format
+        raise ConfigurationError(f"log_format must be 'text', 'json' or 'off', not {value!r}.")
 
     @field_validator("replay_fail_mode", mode="before")
     @classmethod

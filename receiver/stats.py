@@ -64,6 +64,7 @@ def call_record(
     webhook_type: str | None,
     object_id: str | None,
     outcome: str,
+    request_id: str | None = None,
 ) -> dict[str, Any]:
     """A call object in the platform's field names (platform.md §4.3), plus the type, object id
     and outcome."""
@@ -82,6 +83,7 @@ def call_record(
         "webhookType": webhook_type,
         "objectId": object_id,
         "outcome": outcome,
+        "requestId": request_id,
     }
 
 

@@ -669,8 +669,9 @@ def test_each_hostile_body_on_each_call_route(
 def test_a_number_too_big_for_a_float_is_answered_with_json(
     body: bytes, path: str, loop: asyncio.AbstractEventLoop, logs: pytest.LogCaptureFixture
 ) -> None:
-    """1e999999 is valid JSON that parses to inf; the answer must not carry ``Infinity`` (not
-    JSON: the platform retries such an answer twice, then records a failure)."""
+    """1e999999 is valid JSON that parses to inf: refused (400 ``number_out_of_range``, a value
+    no double holds cannot go back as it came), and never answered with ``Infinity`` (not JSON:
+    the platform retries such an answer twice, then records a failure)."""
     token = valid_token()
     request = RawRequest(
         path=path,
@@ -679,7 +680,8 @@ def test_a_number_too_big_for_a_float_is_answered_with_json(
         token=token,
     )
     answer = loop.run_until_complete(serve(APP, request))
-    assert answer.status == 200
+    assert answer.status == 400
+    assert json.loads(answer.body)["id"] == "number_out_of_range"
     check_answer(request, answer, logs)
     assert b"Infinity" not in answer.body
 
