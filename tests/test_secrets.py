@@ -3,9 +3,11 @@ from __future__ import annotations
 import datetime
 import doctest
 import functools
+import importlib
 import json
 import logging
 import math
+import pkgutil
 import threading
 import types
 from collections.abc import Callable, Mapping
@@ -1418,6 +1420,15 @@ def test_protocol_is_runtime_checkable() -> None:
 
 
 def test_docstring_examples_run() -> None:
-    failures, tried = doctest.testmod(secrets_module)
+    # The examples live in the package's modules, beside the code they show.
+    modules = [secrets_module] + [
+        importlib.import_module(f"receiver.secrets.{info.name}")
+        for info in pkgutil.iter_modules(secrets_module.__path__)
+    ]
+    failures = tried = 0
+    for module in modules:
+        result = doctest.testmod(module)
+        failures += result.failed
+        tried += result.attempted
     assert tried >= 10
     assert failures == 0
