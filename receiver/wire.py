@@ -147,7 +147,13 @@ class Route(StrEnum):
 
 
 # Only ids of this shape get a secret looked up, so only they are ever recorded.
-WEBHOOK_ID_PATTERN: Final = "^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
+WEBHOOK_ID_MAX_LENGTH: Final = 64
+WEBHOOK_ID_PATTERN: Final = f"^[A-Za-z0-9][A-Za-z0-9_.:-]{{0,{WEBHOOK_ID_MAX_LENGTH - 1}}}$"
+# The rule in words, for messages that refuse a configured id.
+WEBHOOK_ID_RULE: Final = (
+    f"1-{WEBHOOK_ID_MAX_LENGTH} characters: letters, digits, '_', '.', ':' or '-', starting with"
+    " a letter or digit"
+)
 _WEBHOOK_ID: Final = re.compile(WEBHOOK_ID_PATTERN.rstrip("$") + r"\Z")
 
 
