@@ -154,7 +154,10 @@ class CallPipeline:
         check_call_request(scope)
         services = self._start()
         verified = await verify_call(
-            header(scope, b"authorization"), services.secrets, self._options
+            header(scope, b"authorization"),
+            services.secrets,
+            self._options,
+            lookup_timeout=self._settings.secret_lookup_timeout,
         )
         call.webhook_id = verified.webhook_id
         settings = self._settings

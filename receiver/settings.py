@@ -35,7 +35,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from receiver.errors import ConfigurationError
 from receiver.logs import LOG_FORMATS, LogFormat
 from receiver.store import DEFAULT_TIMEOUT
-from receiver.tokens import VerifyOptions
+from receiver.tokens import DEFAULT_LOOKUP_TIMEOUT, VerifyOptions
 from receiver.types import WebhookType, parse_known_webhook_type, suggestions
 from receiver.wire import Message
 
@@ -101,6 +101,7 @@ class Options(TypedDict, total=False):
     store_timeout: float
     stats_flush_interval: float
     log_format: LogFormat
+    secret_lookup_timeout: float
 
 
 class Settings(BaseSettings):
@@ -129,6 +130,8 @@ class Settings(BaseSettings):
             without the check (logged), ``"closed"`` answers 503.
         store_timeout: seconds a store operation may take (for a store given as a URL).
         stats_flush_interval: seconds between flushes of statistics to a shared store.
+        secret_lookup_timeout: seconds a secret lookup may take; a slower one is cancelled and
+            the call refused (401 ``secret_unavailable``).
         log_format: the call line and the receiver's other lines on stderr, when the app did not
             set logging up: ``"text"``, ``"json"`` (one object a line) or ``"off"`` (no call
             line; see :mod:`receiver.logs`).
@@ -159,6 +162,7 @@ class Settings(BaseSettings):
     store_timeout: float = DEFAULT_TIMEOUT
     stats_flush_interval: float = 1.0
     log_format: LogFormat = "text"
+    secret_lookup_timeout: float = DEFAULT_LOOKUP_TIMEOUT
 
     def __init__(self, **options: Any) -> None:
         # The one boundary where pydantic's errors become ours: a check's own error (ours, or a
@@ -222,7 +226,12 @@ class Settings(BaseSettings):
         return check_failure_policy(value)
 
     @field_validator(
-        "deadline", "body_timeout", "store_timeout", "stats_flush_interval", mode="before"
+        "deadline",
+        "body_timeout",
+        "store_timeout",
+        "stats_flush_interval",
+        "secret_lookup_timeout",
+        mode="before",
     )
     @classmethod
     @_refusals

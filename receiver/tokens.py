@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Final
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, hmac
 
+from receiver._deadline import run_with_deadline
 from receiver.errors import TokenError
 from receiver.wire import ErrorId, Message, is_plausible_webhook_id
 
@@ -42,6 +43,8 @@ logger = logging.getLogger("receiver")
 ALGORITHM: Final = "HS256"
 PLATFORM_ISSUER: Final = "mpt"
 PLATFORM_TOKEN_TTL: Final = 300
+# Seconds a secret lookup may take before the call is refused (Receiver(secret_lookup_timeout=)).
+DEFAULT_LOOKUP_TIMEOUT: Final = 5.0
 # A platform token is about 250 bytes; anything far larger is refused before any decoding.
 MAX_TOKEN_LENGTH: Final = 4096
 
@@ -288,14 +291,16 @@ async def verify_call(
     secrets: SecretSource,
     options: VerifyOptions,
     *,
+    lookup_timeout: float = DEFAULT_LOOKUP_TIMEOUT,
     now: float | None = None,
 ) -> VerifiedCall:
     """Verify a call's ``Authorization`` header: the Bearer token, its ``webhook_id``, that
     webhook's secret(s) from ``secrets``, the signature, then the claims.
 
     Raises :class:`TokenError` naming the reason; from the secret lookup on, the error carries
-    the ``webhook_id`` whose secret was found. A failing lookup is logged with the id and the
-    exception's type only (a source's message may hold a URL or a secret).
+    the ``webhook_id`` whose secret was found. A lookup that fails, or takes longer than
+    ``lookup_timeout`` seconds (it is cancelled), is refused as ``secret_unavailable`` and logged
+    with the id and the exception's type only (a source's message may hold a URL or a secret).
 
     >>> import asyncio
     >>> from receiver.secrets import StaticSecrets
@@ -312,8 +317,14 @@ async def verify_call(
         raise TokenError(MISSING_CLAIM, Message.MISSING_WEBHOOK_ID)
     if not is_plausible_webhook_id(webhook_id):
         raise TokenError(UNKNOWN_WEBHOOK, Message.UNKNOWN_WEBHOOK)
+    # A source that knows what a call's token proves (CachedSecrets) is given the token.
+    for_token = getattr(secrets, "secrets_for_token", None)
+    lookup = for_token(webhook_id, parsed) if for_token else secrets.secrets_for(webhook_id)
     try:
-        keys = await secrets.secrets_for(webhook_id)
+        keys = await run_with_deadline(lookup, lookup_timeout)
+    except TimeoutError:
+        logger.error("Secret lookup for %s took longer than %gs", webhook_id, lookup_timeout)
+        raise TokenError(ErrorId.SECRET_UNAVAILABLE, Message.SECRET_UNAVAILABLE) from None
     except Exception as exc:  # a vendor's own SecretSource may raise anything
         logger.error("Secret lookup for %s failed: %s", webhook_id, type(exc).__name__)
         raise TokenError(ErrorId.SECRET_UNAVAILABLE, Message.SECRET_UNAVAILABLE) from None

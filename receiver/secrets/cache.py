@@ -2,6 +2,13 @@
 
 A TTL + LRU cache around another source, with single-flight lookups (one call per id at a time),
 a bound on concurrent lookups and a token-bucket rate limit on new ones.
+
+Forged webhook ids must not starve real ones (a new webhook, and every webhook after a restart,
+has nothing cached). So lookups have two budgets. A token whose signature verifies with a secret
+the cache can vouch for (the source's ``vouched_secrets()``, e.g. every product secret of a
+ProductSecrets, and the secrets it has looked up since it started) comes from a webhook of ours:
+its lookup draws on a budget of its own, which forged ids cannot spend. Other lookups share the
+general budget. The proof is tried only when the general budget is spent.
 """
 
 from __future__ import annotations
@@ -14,16 +21,20 @@ from collections.abc import Callable
 
 import anyio
 
+from receiver import tokens
 from receiver.errors import SecretConfigurationError, SecretLookupError
 from receiver.secrets._config import describe
 from receiver.secrets.ids import is_plausible_webhook_id
-from receiver.secrets.sources import SecretSource
+from receiver.secrets.sources import SecretSource, vouched_secrets
 
 # The package's one logger, the name users configure (not this module's __name__).
 logger = logging.getLogger("receiver.secrets")
 
 # How often CachedSecrets may log that its rate limit refused lookups.
 _RATE_WARNING_INTERVAL = 60.0
+# Secrets a token is tried against to prove it is ours (each try is one HMAC): the vouched ones
+# first, then those learned from lookups, most recent first.
+MAX_PROOF_SECRETS = 64
 
 
 class _Pending:
@@ -100,9 +111,10 @@ class CachedSecrets:
         self._misses: OrderedDict[str, float] = OrderedDict()
         self._pending: dict[str, _Pending] = {}
         self._slots = anyio.Semaphore(max_concurrent_lookups)
-        self._capacity = max(1.0, self._rate)
-        self._tokens = self._capacity
-        self._refilled_at = clock()
+        self._general = _Bucket(self._rate, clock())
+        self._proven = _Bucket(self._rate, clock())
+        self._vouched = tuple(vouched_secrets(source))[:MAX_PROOF_SECRETS]
+        self._learned: OrderedDict[bytes, None] = OrderedDict()
         self._refused = 0
         self._next_warning_at = -math.inf
 
@@ -130,7 +142,16 @@ class CachedSecrets:
             self._hits.pop(webhook_id, None)
             self._misses.pop(webhook_id, None)
 
-    async def secrets_for(self, webhook_id: str) -> tuple[bytes, ...]:
+    async def secrets_for_token(
+        self, webhook_id: str, token: tokens.UnverifiedToken
+    ) -> tuple[bytes, ...]:
+        """:meth:`secrets_for` for a call's token: when the general budget is spent, a token
+        signed with a secret this cache vouches for is looked up on a budget of its own."""
+        return await self.secrets_for(webhook_id, token=token)
+
+    async def secrets_for(
+        self, webhook_id: str, *, token: tokens.UnverifiedToken | None = None
+    ) -> tuple[bytes, ...]:
         """The cached secrets of ``webhook_id``, looked up when needed and allowed."""
         if not is_plausible_webhook_id(webhook_id):
             return ()
@@ -156,11 +177,20 @@ class CachedSecrets:
                 raise pending.error
             return pending.secrets
         # Lookups queued behind max_concurrent_lookups are bounded too, should the source hang.
-        if len(self._pending) >= self._max_entries or not self._take_token(now):
+        if len(self._pending) >= self._max_entries or not (
+            self._general.take(now)
+            or (token is not None and self._proves(token) and self._proven.take(now))
+        ):
             self._note_refused(now)
             # A known webhook keeps working through a flood of forged ids.
             return hit[0] if hit is not None else ()
         return await self._lookup(webhook_id)
+
+    def _proves(self, token: tokens.UnverifiedToken) -> bool:
+        """Whether ``token`` is signed with a secret this cache vouches for."""
+        learned = reversed(self._learned)
+        candidates = [*self._vouched, *learned][:MAX_PROOF_SECRETS]
+        return tokens.verify_signature(token, candidates)
 
     async def _lookup(self, webhook_id: str) -> tuple[bytes, ...]:
         pending = self._pending[webhook_id] = _Pending()
@@ -199,25 +229,17 @@ class CachedSecrets:
         self._hits.pop(webhook_id, None)
         self._misses.pop(webhook_id, None)
         if secrets:
+            for secret in secrets:
+                self._learned[secret] = None
+                self._learned.move_to_end(secret)
+            while len(self._learned) > MAX_PROOF_SECRETS:
+                self._learned.popitem(last=False)
             if self._ttl > 0:
                 self._hits[webhook_id] = (secrets, now + self._ttl)
         elif self._miss_ttl > 0:
             self._misses[webhook_id] = now + self._miss_ttl
         while len(self._hits) + len(self._misses) > self._max_entries:
             (self._misses or self._hits).popitem(last=False)
-
-    def _take_token(self, now: float) -> bool:
-        if self._rate == math.inf:
-            return True
-        if now > self._refilled_at:
-            self._tokens = min(
-                self._capacity, self._tokens + (now - self._refilled_at) * self._rate
-            )
-            self._refilled_at = now
-        if self._tokens >= 1:
-            self._tokens -= 1
-            return True
-        return False
 
     def _note_refused(self, now: float) -> None:
         self._refused += 1
@@ -240,6 +262,31 @@ class CachedSecrets:
             f" max_entries={self._max_entries}, max_concurrent_lookups="
             f"{self._max_concurrent_lookups}, max_lookups_per_second={self._rate:g})"
         )
+
+
+class _Bucket:
+    """A token bucket: ``rate`` tokens a second, bursts of as many (at least one)."""
+
+    __slots__ = ("_capacity", "_rate", "_refilled_at", "_tokens")
+
+    def __init__(self, rate: float, now: float) -> None:
+        self._rate = rate
+        self._capacity = max(1.0, rate)
+        self._tokens = self._capacity
+        self._refilled_at = now
+
+    def take(self, now: float) -> bool:
+        if self._rate == math.inf:
+            return True
+        if now > self._refilled_at:
+            self._tokens = min(
+                self._capacity, self._tokens + (now - self._refilled_at) * self._rate
+            )
+            self._refilled_at = now
+        if self._tokens >= 1:
+            self._tokens -= 1
+            return True
+        return False
 
 
 def _check_number(name: str, value: object, *, minimum: float, inclusive: bool = True) -> None:

@@ -196,6 +196,11 @@ class ProductSecrets:
             )
         return secrets
 
+    def vouched_secrets(self) -> frozenset[bytes]:
+        """Every product's secrets: a token signed with one of them comes from a webhook of ours,
+        before its product is looked up (see CachedSecrets)."""
+        return frozenset(secret for secrets in self._products.values() for secret in secrets)
+
     def known_webhook_ids(self) -> frozenset[str] | None:
         """The ids in ``webhook_products``, or None when products come from the platform API."""
         return None if self._webhook_products is None else frozenset(self._webhook_products)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import inspect
 import os
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Protocol, TypeAlias, cast, runtime_checkable
 
 import anyio
@@ -15,7 +15,7 @@ import anyio.to_thread
 from receiver.errors import SecretConfigurationError, SecretLookupError
 from receiver.secrets._config import check_key, describe, load_json_env
 from receiver.secrets.ids import is_plausible_webhook_id
-from receiver.secrets.values import SecretSpec, secret_tuple
+from receiver.secrets.values import Secret, SecretSpec, secret_tuple
 
 SecretCallable: TypeAlias = Callable[[str], "SecretSpec | Awaitable[SecretSpec | None] | None"]
 """``f(webhook_id)`` returning the secret(s) of that webhook, or None when it is not yours."""
@@ -36,6 +36,18 @@ class SecretSource(Protocol):
     async def secrets_for(self, webhook_id: str) -> tuple[bytes, ...]: ...
 
     def known_webhook_ids(self) -> frozenset[str] | None: ...
+
+
+def vouched_secrets(source: SecretSource) -> frozenset[bytes]:
+    """The secrets ``source`` says it may answer with, before a lookup: a token signed with one
+    of them is from a webhook of ours. Optional (a ``vouched_secrets()`` method); none when the
+    source cannot tell.
+
+    >>> sorted(vouched_secrets(CallableSecrets(lambda webhook_id: None, vouched=["s3cret"])))
+    [b's3cret']
+    """
+    method = getattr(source, "vouched_secrets", None)
+    return frozenset(method()) if callable(method) else frozenset()
 
 
 # --- static mappings ---------------------------------------------------------------------------
@@ -115,21 +127,33 @@ class CallableSecrets:
     webhook is not yours. Wrap it in CachedSecrets (as_secret_source does) before serving
     untrusted calls.
 
+    ``vouched`` lists secrets the function may answer with (for example your products' secrets,
+    when webhooks share them): a token signed with one of them is known to be from a webhook of
+    yours before the function is asked, so a flood of forged webhook ids cannot crowd its lookup
+    out (see CachedSecrets).
+
     >>> import anyio
     >>> source = CallableSecrets(lambda webhook_id: "s3cret" if webhook_id == "WBH-1" else None)
     >>> anyio.run(source.secrets_for, "WBH-1"), anyio.run(source.secrets_for, "WBH-2")
     ((b's3cret',), ())
     """
 
-    def __init__(self, fn: SecretCallable) -> None:
+    def __init__(self, fn: SecretCallable, *, vouched: Sequence[Secret] = ()) -> None:
         if not callable(fn) or isinstance(fn, type):
             raise SecretConfigurationError(
                 "CallableSecrets takes a function webhook_id -> secret(s) or None, not"
                 f" {describe(fn)}."
             )
+        self._vouched = (
+            frozenset(secret_tuple(list(vouched), "vouched")) if vouched else frozenset()
+        )
         self._fn = fn
         self._is_async = _is_async_callable(fn)
         self._name = getattr(fn, "__qualname__", None) or type(fn).__qualname__
+
+    def vouched_secrets(self) -> frozenset[bytes]:
+        """The ``vouched`` secrets."""
+        return self._vouched
 
     async def secrets_for(self, webhook_id: str) -> tuple[bytes, ...]:
         """Call the function for a plausible id; its failures raise SecretLookupError."""
