@@ -134,6 +134,21 @@ Examples:
     " deadline (10 s unless the app sets another). Keep it below your orchestrator's kill delay"
     " (Kubernetes: terminationGracePeriodSeconds).",
 )
+@click.option(
+    "--limit-concurrency",
+    default=serving.DEFAULT_LIMIT_CONCURRENCY,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Connections and calls at once (idle keep-alive connections count); more get 503.",
+)
+@click.option(
+    "--keep-alive",
+    default=serving.DEFAULT_KEEP_ALIVE,
+    show_default=True,
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="SECONDS",
+    help="How long an idle keep-alive connection is kept; keep a proxy's idle timeout below it.",
+)
 def serve(
     app: str,
     host: str,
@@ -145,6 +160,8 @@ def serve(
     access_log: bool,
     factory: bool,
     graceful_timeout: float,
+    limit_concurrency: int,
+    keep_alive: float,
 ) -> None:
     """Run APP with uvicorn.
 
@@ -158,6 +175,11 @@ def serve(
     seconds, then exits with code 0. With --workers, SIGTERM to the parent process stops every
     worker that way; the parent passes it on within half a second, and new connections made
     before it exits wait in the listen queue and are then reset instead of refused.
+
+    Production defaults: at most --limit-concurrency connections and calls at once (503 past it),
+    idle keep-alive connections closed after --keep-alive seconds, request headers over 64 KiB
+    answered 431. uvicorn has no timeout for reading a request's headers: put a proxy in front
+    that has one (and TLS) when the endpoint faces the internet.
     """
     try:
         serving.check_reload(reload, workers)  # a usage error (exit 2), before any import
@@ -175,6 +197,8 @@ def serve(
             access_log=access_log,
             tls_dev=tls_dev,
             graceful_timeout=graceful_timeout,
+            limit_concurrency=limit_concurrency,
+            keep_alive=keep_alive,
             note=lambda line: click.echo(line, err=True),
         )
     except (AppLoadError, ConfigurationError) as exc:

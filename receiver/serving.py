@@ -47,8 +47,10 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Final
 
 from receiver._loader import LoadedApp, load_app
+from receiver._protocol import BoundedHeadProtocol
 from receiver._tls import DevCertificate, ensure_dev_certificate
 from receiver.errors import ConfigurationError
+from receiver.settings import positive
 
 __all__ = [
     "DEFAULT_GRACEFUL_TIMEOUT",
@@ -70,6 +72,13 @@ __all__ = [
 LOG_LEVELS: Final = ("critical", "error", "warning", "info", "debug", "trace")
 LOCAL_HOSTS: Final = frozenset({"localhost", "127.0.0.1", "::1"})
 DEFAULT_GRACEFUL_TIMEOUT: Final = 30
+# Production defaults (README "Deploying"): connections and calls served at once before new ones
+# get 503 (uvicorn counts idle keep-alive connections too); seconds an idle keep-alive connection
+# is kept (above uvicorn's 5 s, so a proxy that reuses connections for up to a few seconds does
+# not meet a closed one; keep your proxy's idle timeout below it); the listen queue.
+DEFAULT_LIMIT_CONCURRENCY: Final = 1000
+DEFAULT_KEEP_ALIVE: Final = 15
+DEFAULT_BACKLOG: Final = 2048
 
 
 def server_url(host: str, port: int, *, tls: bool) -> str:
@@ -129,14 +138,25 @@ def server_options(
     access_log: bool = False,
     certificate: DevCertificate | None = None,
     graceful_timeout: float = DEFAULT_GRACEFUL_TIMEOUT,
+    limit_concurrency: int = DEFAULT_LIMIT_CONCURRENCY,
+    keep_alive: float = DEFAULT_KEEP_ALIVE,
 ) -> dict[str, Any]:
     """The keyword arguments of ``uvicorn.run`` for ``loaded`` (an import string, so that
     ``reload`` and ``workers`` can import it again in other processes).
 
     ``graceful_timeout`` is uvicorn's ``timeout_graceful_shutdown``: on SIGTERM or SIGINT the
     server stops accepting connections and waits this many seconds for the calls in progress,
-    then cancels those still running."""
+    then cancels those still running. ``limit_concurrency`` connections and calls at once (more
+    get 503), idle keep-alive connections closed after ``keep_alive`` seconds, and a request
+    head (request line and headers) over 64 KiB answered 431 (:mod:`receiver._protocol`)."""
     check_reload(reload, workers)
+    if isinstance(limit_concurrency, bool) or not (
+        isinstance(limit_concurrency, int) and limit_concurrency >= 1
+    ):
+        raise ConfigurationError(
+            f"--limit-concurrency must be a whole number of 1 or more, not {limit_concurrency!r}."
+        )
+    keep_alive = positive("--keep-alive", keep_alive, "seconds")
     graceful_timeout = check_graceful_timeout(graceful_timeout)
     options: dict[str, Any] = {
         "app": loaded.import_string,
@@ -150,6 +170,10 @@ def server_options(
         "log_config": log_config(log_level),
         "access_log": access_log,
         "timeout_graceful_shutdown": graceful_timeout,
+        "http": BoundedHeadProtocol,
+        "limit_concurrency": limit_concurrency,
+        "timeout_keep_alive": keep_alive,
+        "backlog": DEFAULT_BACKLOG,
     }
     if reload:
         options["reload_dirs"] = [loaded.app_dir]
@@ -232,6 +256,8 @@ def prepare(
     access_log: bool = False,
     tls_dev: bool = False,
     graceful_timeout: float = DEFAULT_GRACEFUL_TIMEOUT,
+    limit_concurrency: int = DEFAULT_LIMIT_CONCURRENCY,
+    keep_alive: float = DEFAULT_KEEP_ALIVE,
     note: Callable[[str], None] = _to_stderr,
 ) -> dict[str, Any]:
     """Everything :func:`serve` does before the server starts: check the options, import
@@ -256,6 +282,8 @@ def prepare(
         access_log=access_log,
         certificate=certificate,
         graceful_timeout=graceful_timeout,
+        limit_concurrency=limit_concurrency,
+        keep_alive=keep_alive,
     )
 
 
@@ -280,6 +308,8 @@ def serve(
     access_log: bool = False,
     tls_dev: bool = False,
     graceful_timeout: float = DEFAULT_GRACEFUL_TIMEOUT,
+    limit_concurrency: int = DEFAULT_LIMIT_CONCURRENCY,
+    keep_alive: float = DEFAULT_KEEP_ALIVE,
     note: Callable[[str], None] = _to_stderr,
 ) -> None:
     """Serve ``app`` with uvicorn until SIGTERM or Ctrl-C, as ``receiver serve`` does; the
@@ -296,6 +326,8 @@ def serve(
             access_log=access_log,
             tls_dev=tls_dev,
             graceful_timeout=graceful_timeout,
+            limit_concurrency=limit_concurrency,
+            keep_alive=keep_alive,
             note=note,
         )
     )

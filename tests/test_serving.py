@@ -21,6 +21,7 @@ import uvicorn
 import receiver.serving
 from receiver import Receiver
 from receiver._loader import AppLoadError, AppSpec, LoadedApp
+from receiver._protocol import BoundedHeadProtocol
 from receiver._tls import ensure_dev_certificate
 from receiver.errors import ConfigurationError
 from receiver.serving import (
@@ -100,6 +101,31 @@ def test_server_options_check_the_graceful_timeout() -> None:
     assert server_options(loaded, graceful_timeout=3)["timeout_graceful_shutdown"] == 3.0
     with pytest.raises(ConfigurationError, match="--graceful-timeout must be a finite number"):
         server_options(loaded, graceful_timeout=0)
+
+
+def test_server_options_have_production_defaults() -> None:
+    loaded = LoadedApp(Receiver(), AppSpec("acme", "app", str(REPO), None, "acme"), False)
+    options = server_options(loaded)
+    assert options["http"] is BoundedHeadProtocol  # request heads over 64 KiB get 431
+    assert (options["limit_concurrency"], options["timeout_keep_alive"]) == (1000, 15.0)
+    assert options["backlog"] == 2048
+    chosen = server_options(loaded, limit_concurrency=50, keep_alive=2)
+    assert (chosen["limit_concurrency"], chosen["timeout_keep_alive"]) == (50, 2.0)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"limit_concurrency": 0}, "--limit-concurrency must be a whole number"),
+        ({"limit_concurrency": True}, "--limit-concurrency must be a whole number"),
+        ({"keep_alive": 0}, "--keep-alive must be a positive number of seconds"),
+        ({"keep_alive": float("inf")}, "--keep-alive must be a positive number of seconds"),
+    ],
+)
+def test_bad_server_limits_are_refused(options: dict[str, Any], message: str) -> None:
+    loaded = LoadedApp(Receiver(), AppSpec("acme", "app", str(REPO), None, "acme"), False)
+    with pytest.raises(ConfigurationError, match=message):
+        server_options(loaded, **options)
 
 
 def test_sigterm_exits_zero_while_serving() -> None:

@@ -1,0 +1,93 @@
+"""receiver serve's HTTP protocol: a request head over 64 KiB gets 431, everything else is
+served as uvicorn serves it (keep-alive and pipelined requests included)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import uvicorn
+
+from receiver._protocol import MAX_HEAD_BYTES, BoundedHeadProtocol
+
+pytestmark = pytest.mark.slow
+
+
+async def echo(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    if scope["type"] != "http":
+        return
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            break
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"got %d" % len(body)})
+
+
+@pytest.fixture(scope="module")
+def port() -> Iterator[int]:
+    config = uvicorn.Config(
+        echo,
+        host="127.0.0.1",
+        port=0,
+        http=BoundedHeadProtocol,
+        log_level="warning",
+        lifespan="off",
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(500):
+        if server.started:
+            break
+        time.sleep(0.01)
+    (sock,) = [s for srv in server.servers for s in srv.sockets]
+    yield sock.getsockname()[1]
+    server.should_exit = True
+    thread.join(10)
+
+
+def exchange(port: int, data: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+        conn.sendall(data)
+        conn.shutdown(socket.SHUT_WR)
+        chunks = []
+        while chunk := conn.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def request(head_padding: int = 0, body: bytes = b"", *, close: bool = True) -> bytes:
+    head = b"POST / HTTP/1.1\r\nHost: x\r\n"
+    if head_padding:
+        head += b"X-Pad: " + b"a" * head_padding + b"\r\n"
+    head += b"Content-Length: %d\r\n" % len(body)
+    if close:
+        head += b"Connection: close\r\n"
+    return head + b"\r\n" + body
+
+
+@pytest.mark.parametrize("padding", [MAX_HEAD_BYTES + 1, 10 * MAX_HEAD_BYTES, 100 * MAX_HEAD_BYTES])
+def test_a_head_over_the_limit_is_answered_431(port: int, padding: int) -> None:
+    answer = exchange(port, request(padding))
+    assert answer.startswith(b"HTTP/1.1 431 ")
+    assert b'"id":"headers_too_large"' in answer
+
+
+def test_a_large_body_after_a_small_head_is_served(port: int) -> None:
+    answer = exchange(port, request(body=b"x" * (4 * MAX_HEAD_BYTES)))
+    assert answer.startswith(b"HTTP/1.1 200 ")
+    assert b"got %d" % (4 * MAX_HEAD_BYTES) in answer
+
+
+def test_keep_alive_requests_each_get_a_fresh_allowance(port: int) -> None:
+    # Three requests on one connection, each head just under the limit: all served.
+    pipelined = request(MAX_HEAD_BYTES - 200, close=False) * 2 + request(MAX_HEAD_BYTES - 200)
+    answer = exchange(port, pipelined)
+    assert answer.count(b"HTTP/1.1 200 ") == 3
