@@ -39,7 +39,7 @@ from receiver.settings import Options, Settings
 from receiver.stats import Statistics, WebhookStats
 from receiver.store import Store, as_store
 from receiver.types import KNOWN_WEBHOOK_TYPES, WebhookType, parse_known_webhook_type
-from receiver.wire import ErrorId, Message
+from receiver.wire import ErrorId, Message, Route
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -325,6 +325,8 @@ class Receiver:
         path = route_path(scope).rstrip("/") or "/"
         if path == "/":
             await self._calls(scope, receive, send, None)
+        elif path == Route.VERIFY:
+            await self._calls.verify_only(scope, send)
         elif is_admin_path(path):
             await self._admin(scope, receive, send)
         elif "/" not in path[1:] and WebhookType(path[1:]).known:

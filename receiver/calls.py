@@ -150,6 +150,26 @@ class CallPipeline:
             call.error,
         )
 
+    async def verify_only(self, scope: Scope, send: Any) -> None:
+        """``POST /_receiver/verify``: check the call's token exactly as a call would, answer 204
+        when it passes, and run no handler, record nothing (a secret rotation proves the new
+        secret with it before the platform signs with it)."""
+        try:
+            if scope["method"] != "POST":
+                raise RequestError(405, ErrorId.METHOD_NOT_ALLOWED, Message.NOT_POST)
+            await verify_call(
+                header(scope, b"authorization"),
+                self._start().secrets,
+                self._options,
+                lookup_timeout=self._settings.secret_lookup_timeout,
+            )
+        except Exception as exc:
+            status, body, headers = self._refusal(exc, Call(None, ""))
+            await send_json(send, status, body, headers)
+            return
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
     async def _answer(self, scope: Scope, receive: Any, call: Call) -> tuple[int, bytes]:
         check_call_request(scope)
         services = self._start()

@@ -80,6 +80,7 @@ def openapi_document(receiver: Receiver) -> dict[str, Any]:
     for webhook_type in types:
         paths[f"/{webhook_type}"] = {"post": _call_operation(receiver, webhook_type, types)}
     paths["/healthz"] = {"get": _healthz_operation()}
+    paths[str(Route.VERIFY)] = {"post": _verify_operation(receiver)}
     paths[str(Route.OPENAPI)] = {"get": _openapi_operation()}
     schemes: dict[str, Any] = {
         "webhookToken": {
@@ -336,6 +337,29 @@ def _error_response(
 
 
 # -- the other routes -----------------------------------------------------------------------------
+
+
+def _verify_operation(receiver: Receiver) -> dict[str, Any]:
+    reasons = [r for r in _token_reasons(receiver) if r != ErrorId.TOKEN_REPLAYED]
+    return {
+        "operationId": "verifyToken",
+        "summary": "Check a token as a call would, without a call",
+        "description": "Answers 204 when the token would be accepted; runs no handler and records"
+        " nothing. A secret rotation proves the new secret with it before the platform signs"
+        " with it.",
+        "tags": ["receiver"],
+        "security": [{"webhookToken": []}],
+        "responses": {
+            "204": {"description": "The token would be accepted."},
+            "401": _error_response(
+                "The bearer token was refused; `id` names why.",
+                reasons,
+                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            ),
+            "405": _error_response("Only POST.", ["method_not_allowed"]),
+            "500": _error_response("The receiver is misconfigured.", ["misconfigured"]),
+        },
+    }
 
 
 def _healthz_operation() -> dict[str, Any]:

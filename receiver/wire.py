@@ -144,6 +144,7 @@ class Route(StrEnum):
     HEALTHZ = "/healthz"
     OPENAPI = "/_receiver/openapi.json"
     ADMIN_WEBHOOKS = "/_receiver/webhooks"
+    VERIFY = "/_receiver/verify"  # checks a token as a call would, runs no handler (rotation)
 
 
 # Only ids of this shape get a secret looked up, so only they are ever recorded.
