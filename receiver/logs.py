@@ -67,8 +67,7 @@ def install_default_logging(log_format: LogFormat) -> bool:
         ours = _OurHandler(sys.stderr)
         receiver.addHandler(ours)
     ours.setFormatter(formatter(log_format))
-    if receiver.level == logging.NOTSET:
+    receiver.propagate = False  # as uvicorn does for its own loggers: no line twice
+    if receiver.level == logging.NOTSET:  # a level chosen elsewhere (--log-level) is kept
         receiver.setLevel(logging.INFO)
-    if calls.level in (logging.NOTSET, logging.WARNING):
-        calls.setLevel(logging.INFO)
     return True

@@ -92,16 +92,13 @@ def server_url(host: str, port: int, *, tls: bool) -> str:
 
 
 def log_config(log_level: str) -> dict[str, Any]:
-    """uvicorn's logging configuration plus the ``receiver`` loggers (one line per call) at
-    ``log_level``, on the same handler as uvicorn's own messages."""
+    """uvicorn's logging configuration plus the level of the ``receiver`` loggers (one line per
+    call at info). Their handler is the receiver's default one (:mod:`receiver.logs`), in the
+    format of ``RECEIVER_LOG_FORMAT``, as under plain uvicorn."""
     from uvicorn.config import LOGGING_CONFIG
 
     config: dict[str, Any] = copy.deepcopy(LOGGING_CONFIG)
-    config["loggers"]["receiver"] = {
-        "handlers": ["default"],
-        "level": log_level.upper(),
-        "propagate": False,
-    }
+    config["loggers"]["receiver"] = {"level": log_level.upper()}
     return config
 
 
