@@ -1,5 +1,6 @@
-"""The receiver's own routes, a small ASGI app: ``/healthz``, the OpenAPI document and the
-statistics (``/_receiver/webhooks``, behind the admin token).
+"""The receiver's own routes, a small ASGI app: ``/healthz`` (the process answers), ``/readyz``
+(it takes calls: started, not stopping), the OpenAPI document and the statistics
+(``/_receiver/webhooks``, behind the admin token).
 
 The :class:`~receiver.app.Receiver` routes these paths here; what they show is passed in as
 callables, so this module knows nothing of the call pipeline.
@@ -25,7 +26,8 @@ logger = logging.getLogger("receiver")
 
 StatisticsView = Callable[[], Awaitable[tuple[list[WebhookStats], str]]]
 
-ADMIN_ROUTES = frozenset({Route.HEALTHZ, Route.OPENAPI, Route.ADMIN_WEBHOOKS})
+ADMIN_ROUTES = frozenset({Route.HEALTHZ, Route.READYZ, Route.OPENAPI, Route.ADMIN_WEBHOOKS})
+Readiness = Callable[[], Awaitable[tuple[bool, str]]]
 
 
 def is_admin_path(path: str) -> bool:
@@ -57,10 +59,12 @@ class AdminApp:
         admin_token: str | None,
         openapi: Callable[[], bytes],
         statistics: StatisticsView,
+        readiness: Readiness,
     ) -> None:
         self._token = admin_token.encode() if admin_token is not None else None
         self._openapi = openapi
         self._statistics = statistics
+        self._readiness = readiness
 
     @property
     def statistics_enabled(self) -> bool:
@@ -76,6 +80,12 @@ class AdminApp:
             return
         elif path == Route.HEALTHZ:
             await send_json(send, 200, b'{"status":"ok"}')
+        elif path == Route.READYZ:
+            ready, reason = await self._readiness()
+            if ready:
+                await send_json(send, 200, b'{"status":"ready"}')
+            else:
+                await send_json(send, 503, error_body(ErrorId.NOT_READY, f"Not ready: {reason}."))
         else:
             await send_json(send, 200, self._openapi())
 

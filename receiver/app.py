@@ -22,6 +22,8 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, Unpack
 
+from starlette.datastructures import State
+
 from receiver._http import Scope, route_path, send_json
 from receiver.admin import AdminApp, is_admin_path, statistics_view
 from receiver.answers import error_body
@@ -29,6 +31,7 @@ from receiver.calls import CallPipeline, Services
 from receiver.dispatch import Handler, make_handler
 from receiver.errors import ConfigurationError, DuplicateHandlerError, RegistrationClosedError
 from receiver.flush import StatisticsFlusher
+from receiver.lifecycle import ErrorHook, Hook, Lifecycle
 from receiver.logs import install_default_logging
 from receiver.models import MODEL_BY_OBJECT_TYPE
 from receiver.openapi import openapi_json
@@ -42,6 +45,8 @@ from receiver.types import KNOWN_WEBHOOK_TYPES, WebhookType, parse_known_webhook
 from receiver.wire import ErrorId, Message, Route
 
 F = TypeVar("F", bound=Callable[..., Any])
+H = TypeVar("H", bound=Hook)
+E = TypeVar("E", bound=ErrorHook)
 
 logger = logging.getLogger("receiver")
 
@@ -73,11 +78,22 @@ class Receiver:
         )
         self._handlers: dict[WebhookType, Handler] = {}
         self._services: Services | None = None
-        self._calls = CallPipeline(self.settings, self._handlers, self.webhooks, self.startup)
+        # What startup hooks open (a database pool, an HTTP client); handlers reach it as ctx.state.
+        self.state = State()
+        self._lifecycle = Lifecycle()
+        self._calls = CallPipeline(
+            self.settings,
+            self._handlers,
+            self.webhooks,
+            self.startup,
+            state=self.state,
+            on_error=self._lifecycle.report_error,
+        )
         self._admin = AdminApp(
             admin_token=self.settings.admin_token,
             openapi=lambda: openapi_json(self),
             statistics=self._statistics_view,
+            readiness=lambda: self._lifecycle.readiness(self.startup),
         )
 
     # -- registration -------------------------------------------------------------------------
@@ -193,6 +209,34 @@ class Receiver:
         """Register ``fn`` for ValidateAnswer (a helpdesk form answer; shape unknown)."""
         return self.on("ValidateAnswer")(fn)
 
+    def on_startup(self, fn: H) -> H:
+        """Run ``fn()`` (sync or async) at startup, before ``/readyz`` turns 200: open a pool or
+        a client once and keep it on ``app.state``. If it raises, the server does not start."""
+        self._check_open("on_startup")
+        self._lifecycle.startup_hooks.append(fn)
+        return fn
+
+    def on_shutdown(self, fn: H) -> H:
+        """Run ``fn()`` (sync or async) at shutdown, after the last call was answered."""
+        self._check_open("on_shutdown")
+        self._lifecycle.shutdown_hooks.append(fn)
+        return fn
+
+    def on_error(self, fn: E) -> E:
+        """Call ``fn(exception, ctx)`` (sync or async) when a handler raises or misses its
+        deadline, after the answer was sent: to alert a team channel, for example. It cannot
+        change the answer; what it raises is logged; it may take 5 seconds at most."""
+        self._check_open("on_error")
+        self._lifecycle.error_hooks.append(fn)
+        return fn
+
+    def _check_open(self, decorator: str) -> None:
+        if self.started:
+            raise ConfigurationError(
+                f"@app.{decorator} after the receiver started: register hooks at import time,"
+                " before the server starts."
+            )
+
     @property
     def secret_source(self) -> SecretSource | None:
         """Where secrets come from; None until startup when ``secrets=`` was not given (then
@@ -244,6 +288,7 @@ class Receiver:
         one_model = len(models) == 1 and not any(h.raw for h in self._handlers.values())
         self._services = Services(
             secrets=self._secrets,
+            store=store,
             statistics=self.statistics,
             replay=(
                 ReplayGuard(store, settings.verify_options, fail_mode=settings.replay_fail_mode)
@@ -288,9 +333,19 @@ class Receiver:
             )
         return problems
 
+    async def start(self) -> None:
+        """Start, run the startup hooks and turn ready; runs at ASGI lifespan startup (await it
+        from your app's own lifespan when mounted in one that does not forward it)."""
+        services = self.startup()
+        await self._lifecycle.start(services.store)
+        if services.flusher is not None:
+            services.flusher.ensure_running()
+
     async def shutdown(self) -> None:
-        """Flush statistics to a shared store and close connections; runs at ASGI lifespan
-        shutdown (call it yourself when mounted in an app that does not forward lifespan)."""
+        """Turn not ready, run the shutdown hooks, flush statistics to a shared store and close
+        connections; runs at ASGI lifespan shutdown (await it yourself when mounted in an app
+        that does not forward lifespan)."""
+        await self._lifecycle.stop()
         if self._services is not None and self._services.flusher is not None:
             await self._services.flusher.stop()
         closer = getattr(self._secrets, "aclose", None)
@@ -339,12 +394,10 @@ class Receiver:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 try:
-                    services = self.startup()
+                    await self.start()
                 except ConfigurationError as exc:
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
                     return
-                if services.flusher is not None:
-                    services.flusher.ensure_running()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await self.shutdown()

@@ -14,6 +14,7 @@
         or the failure policy      dispatch.failure_answer        500, or 200 reject/accept
       a refusal, from the table    wire.failure_answer            the exception's answer
       send                         _http.send_json                (x-request-id: requestid)
+      the error hooks              lifecycle.Lifecycle.report_error (after the answer, bounded)
       record                       stats.call_record -> Statistics (+ flush.StatisticsFlusher)
       log                          calllog.log_call
 
@@ -44,6 +45,7 @@ from receiver.requestid import request_id
 from receiver.secrets import SecretSource
 from receiver.settings import Settings
 from receiver.stats import Statistics, call_record, iso_now
+from receiver.store import Store
 from receiver.tokens import verify_call
 from receiver.types import WebhookType
 from receiver.wire import RETRY_SOON, ErrorId, Message, Outcome, failure_answer
@@ -60,6 +62,7 @@ class Services:
     replaced when the app's secret source is)."""
 
     secrets: SecretSource
+    store: Store
     statistics: Statistics
     replay: ReplayGuard | None
     flusher: StatisticsFlusher | None
@@ -73,6 +76,7 @@ class Call:
     __slots__ = (
         "_headers",
         "error",
+        "failure",
         "object_id",
         "outcome",
         "request_id",
@@ -88,6 +92,8 @@ class Call:
         self.object_id: str | None = None
         self.outcome = Outcome.UNKNOWN
         self.error: str | None = None
+        # A handler's failure and its context, for the error hooks (after the answer is sent).
+        self.failure: tuple[BaseException, CallContext] | None = None
         self._headers: dict[str, str] | None = None
 
     def headers(self, scope: Scope) -> dict[str, str]:
@@ -110,8 +116,13 @@ class CallPipeline:
         handlers: Mapping[WebhookType, Handler],
         webhooks: Mapping[str, WebhookType],
         start: Callable[[], Services],
+        *,
+        state: Any = None,
+        on_error: Callable[[BaseException, CallContext], None] | None = None,
     ) -> None:
         self._settings = settings
+        self._state = state
+        self._on_error = on_error
         self._options = settings.verify_options
         self._handlers = handlers
         self._webhooks = webhooks
@@ -137,6 +148,8 @@ class CallPipeline:
             status, body, refusal_headers = self._refusal(exc, call)
             headers = (*refusal_headers, *correlation)
         await send_json(send, status, body, headers)
+        if call.failure is not None and self._on_error is not None:
+            self._on_error(*call.failure)
         if call.webhook_id is not None:
             self._record(call, status, body, call_time, scope)
         calllog.log_call(
@@ -197,12 +210,15 @@ class CallPipeline:
             headers=call.headers(scope),
             deadline=handler.deadline or settings.deadline,
             request_id=call.request_id,
+            state=self._state,
         )
         ran = await dispatch.run(handler, obj, ctx, call.object_id or "")
         if ran.failure is None:
             call.outcome = Outcome.REFUSED if ran.refused else Outcome.ACCEPTED
             return 200, ran.payload
         call.error = ran.failure
+        if ran.error is not None:
+            call.failure = (ran.error, ctx)
         status, payload, call.outcome = dispatch.failure_answer(
             handler.failure_policy or settings.failure_policy,
             handler,

@@ -37,7 +37,8 @@ class CallContext:
     ``headers`` are the request headers (lowercase names) without ``authorization``;
     ``claims`` are the verified token claims; ``deadline`` is the handler's time budget in
     seconds and :meth:`remaining` what is left of it; ``request_id`` is the call's id in the
-    receiver's log and in the answer's ``x-request-id`` (pass it on to what the handler calls).
+    receiver's log and in the answer's ``x-request-id`` (pass it on to what the handler calls);
+    ``state`` is the app's ``app.state`` (what startup hooks opened: a database pool, a client).
     """
 
     webhook_id: str
@@ -47,6 +48,7 @@ class CallContext:
     deadline: float
     started: float = field(default_factory=time.monotonic)
     request_id: str = ""
+    state: Any = None
 
     def remaining(self) -> float:
         """Seconds left before the deadline (never negative)."""
@@ -150,6 +152,7 @@ class Ran:
     payload: bytes = b""
     refused: bool = False
     failure: str | None = None
+    error: BaseException | None = None  # what failed (a TimeoutError for the deadline)
 
 
 async def run(handler: Handler, obj: Any, ctx: CallContext, object_id: str) -> Ran:
@@ -165,18 +168,21 @@ async def run(handler: Handler, obj: Any, ctx: CallContext, object_id: str) -> R
             ctx.deadline,
             log_field(object_id),
         )
-        return Ran(failure=f"deadline of {ctx.deadline:g}s exceeded")
+        return Ran(
+            failure=f"deadline of {ctx.deadline:g}s exceeded",
+            error=TimeoutError(f"{handler.name} missed its {ctx.deadline:g}s deadline"),
+        )
     except AnswerError as exc:
         logger.error("Handler %s: %s", handler.name, exc)
-        return Ran(failure=str(exc))
+        return Ran(failure=str(exc), error=exc)
     except OverdueThreadsError as exc:
         count = handler.threads.refused
         if count == 1 or count % 100 == 0:  # a hung handler: say so, without a line a call
             logger.error("Handler %s: %s (%d calls so far)", handler.name, exc, count)
-        return Ran(failure=str(exc))
+        return Ran(failure=str(exc), error=exc)
     except Exception as exc:
         logger.exception("Handler %s raised on %s", handler.name, log_field(object_id))
-        return Ran(failure=f"handler raised {type(exc).__name__}")
+        return Ran(failure=f"handler raised {type(exc).__name__}", error=exc)
     return Ran(payload, refused)
 
 

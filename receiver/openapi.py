@@ -21,8 +21,9 @@ object nobody handles (401, then 404 ``no_handler``).
     >>> from receiver import Receiver
     >>> app = Receiver(secrets={"WBH-1": "s3cret"})
     >>> _ = app.validate_purchase_order_draft(lambda order: order)
-    >>> sorted(openapi_document(app)["paths"])
-    ['/', '/ValidatePurchaseOrderDraft', '/_receiver/openapi.json', '/healthz']
+    >>> sorted(openapi_document(app)["paths"])  # doctest: +NORMALIZE_WHITESPACE
+    ['/', '/ValidatePurchaseOrderDraft', '/_receiver/openapi.json', '/_receiver/verify',
+     '/healthz', '/readyz']
 """
 
 from __future__ import annotations
@@ -80,8 +81,9 @@ def openapi_document(receiver: Receiver) -> dict[str, Any]:
     for webhook_type in types:
         paths[f"/{webhook_type}"] = {"post": _call_operation(receiver, webhook_type, types)}
     paths["/healthz"] = {"get": _healthz_operation()}
-    paths[str(Route.VERIFY)] = {"post": _verify_operation(receiver)}
+    paths[str(Route.READYZ)] = {"get": _readyz_operation()}
     paths[str(Route.OPENAPI)] = {"get": _openapi_operation()}
+    paths[str(Route.VERIFY)] = {"post": _verify_operation(receiver)}
     schemes: dict[str, Any] = {
         "webhookToken": {
             "type": "http",
@@ -356,8 +358,34 @@ def _verify_operation(receiver: Receiver) -> dict[str, Any]:
                 reasons,
                 headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
             ),
-            "405": _error_response("Only POST.", ["method_not_allowed"]),
             "500": _error_response("The receiver is misconfigured.", ["misconfigured"]),
+        },
+    }
+
+
+def _readyz_operation() -> dict[str, Any]:
+    return {
+        "operationId": "readyz",
+        "summary": "Readiness",
+        "description": "200 once startup is done (secrets read, startup hooks run, a shared store"
+        " answered once); 503 before that and from the moment shutdown begins.",
+        "tags": ["receiver"],
+        "security": [],
+        "responses": {
+            "200": {
+                "description": "The receiver takes calls.",
+                "content": {
+                    _JSON: {
+                        "schema": {
+                            "type": "object",
+                            "properties": {"status": {"const": "ready"}},
+                            "required": ["status"],
+                            "additionalProperties": False,
+                        }
+                    }
+                },
+            },
+            "503": _error_response("Not ready; the message says why.", ["not_ready"]),
         },
     }
 

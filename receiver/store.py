@@ -405,6 +405,14 @@ class RedisStore:
 
         return await self._run(read)
 
+    async def ping(self) -> None:
+        """Raise StoreUnavailableError unless Redis answers (readiness at startup)."""
+
+        async def ping(client: Redis) -> Any:
+            return await client.ping()
+
+        await self._run(ping)
+
     def _forget_client(self) -> None:
         """Drop the client; one made before a fork stays referenced for good. Collecting it in
         the child would close its sockets' transports, and that unregisters them from the

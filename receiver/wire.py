@@ -56,6 +56,7 @@ class ErrorId(StrEnum):
     NUMBER_OUT_OF_RANGE = "number_out_of_range"
     # Other 4xx.
     NOT_FOUND = "not_found"
+    NOT_READY = "not_ready"
     NO_HANDLER = "no_handler"
     METHOD_NOT_ALLOWED = "method_not_allowed"
     BODY_TIMEOUT = "body_timeout"
@@ -142,6 +143,7 @@ class Route(StrEnum):
 
     CALL = "/"
     HEALTHZ = "/healthz"
+    READYZ = "/readyz"
     OPENAPI = "/_receiver/openapi.json"
     ADMIN_WEBHOOKS = "/_receiver/webhooks"
     VERIFY = "/_receiver/verify"  # checks a token as a call would, runs no handler (rotation)

@@ -147,6 +147,9 @@ def check_structure(document: dict[str, Any]) -> None:
         for status, response in operation["responses"].items():
             assert 200 <= int(status) < 600
             assert response["description"]
+            if status == "204":  # no content, and so no media type
+                assert "content" not in response, (path, status)
+                continue
             assert list(response["content"]) == ["application/json"], (path, status)
             assert "schema" in response["content"]["application/json"]
 
@@ -202,7 +205,9 @@ def test_it_lists_the_registered_types_and_nothing_else() -> None:
         "/",
         *(f"/{t}" for t in types),
         "/healthz",
+        "/readyz",
         OPENAPI_PATH,
+        "/_receiver/verify",
         ADMIN_PREFIX,
         ADMIN_PREFIX + "/{webhook_id}",
     ]
@@ -297,13 +302,16 @@ class Observed:
         operation = self.document["paths"][path][method]
         status = response.status_code
         assert str(status) in operation["responses"], (method, path, status, response.text)
+        self.statuses.setdefault((path, method), set()).add(status)
+        if status == 204:
+            assert response.content == b""
+            return
         assert response.headers["content-type"] == "application/json"
         definition = operation["responses"][str(status)]
         for name, header in definition.get("headers", {}).items():
             assert response.headers.get(name) == header["schema"]["const"], (path, status)
         # Raises a schemathesis failure when the body does not fit the declared schema.
         self.schema[path][method.upper()].validate_response(response)
-        self.statuses.setdefault((path, method), set()).add(status)
 
 
 async def raw_call(
@@ -369,6 +377,8 @@ async def _exercise(app: Receiver, observed: Observed, misconfigured: bool = Fal
             for path in observed.document["paths"]:
                 if "post" in observed.document["paths"][path]:
                     await post(path, purchase, valid)
+            # 503: the secrets cannot be read, so the receiver cannot start.
+            observed.check("/readyz", "get", await client.get("/readyz"))
             admin_headers = bearer(ADMIN_TOKEN)
             for path, template in [
                 (ADMIN_PREFIX, ADMIN_PREFIX),
@@ -376,8 +386,11 @@ async def _exercise(app: Receiver, observed: Observed, misconfigured: bool = Fal
             ]:
                 observed.check(template, "get", await client.get(path, headers=admin_headers))
             return
+        verify = "/_receiver/verify"  # a token check, not a call: it reads no body
+        observed.check(verify, "post", await client.post(verify, headers=bearer(token())))  # 204
+        observed.check(verify, "post", await client.post(verify))  # 401
         for path in observed.document["paths"]:
-            if "post" in observed.document["paths"][path]:
+            if "post" in observed.document["paths"][path] and path != verify:
                 observed.check(path, "post", await raw_call(app, path))  # 408
                 observed.check(path, "post", await raw_call(app, path, cancel_after=0.01))  # 503
         for path in ["/", "/ValidatePurchaseOrderDraft", "/ValidateChangeOrderDraft"]:
@@ -413,6 +426,7 @@ async def _exercise(app: Receiver, observed: Observed, misconfigured: bool = Fal
 
         admin = bearer(ADMIN_TOKEN)
         await get("/healthz", {})
+        await get("/readyz", {})  # 200: started at its first call
         await get(OPENAPI_PATH, {})
         await get(ADMIN_PREFIX, admin)
         await get(ADMIN_PREFIX, {})
@@ -510,7 +524,9 @@ async def test_the_document_is_served_by_the_app() -> None:
         assert (await client.get("/mpt" + OPENAPI_PATH)).json()["paths"].keys() == {
             "/",
             "/healthz",
+            "/readyz",
             OPENAPI_PATH,
+            "/_receiver/verify",
         }
 
 
@@ -549,7 +565,9 @@ def seen_statuses() -> Iterator[Counter[tuple[str, str, int]]]:
     # cases, the generated ones were refused).
     for method, path in {(method, path) for method, path, _ in SEEN}:
         statuses = {status for m, p, status in SEEN if (m, p) == (method, path)}
-        if method == "POST":
+        if path == "/_receiver/verify":  # no body to generate: few cases, the valid ones pass
+            assert 204 in statuses, (method, path, statuses)
+        elif method == "POST":
             assert {200, 401} <= statuses, (method, path, statuses)
         elif path.startswith(ADMIN_PREFIX):
             assert 200 in statuses, (method, path, statuses)
