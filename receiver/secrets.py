@@ -40,6 +40,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 
 from receiver._json import json_kind
+from receiver._text import type_phrase, with_article
 from receiver.errors import SecretConfigurationError, SecretLookupError
 
 __all__ = [
@@ -198,7 +199,7 @@ def validate_secret(secret: object, *, owner: str = "this webhook") -> bytes:
         data = bytes(secret)
     else:
         raise SecretConfigurationError(
-            f"The secret for {owner} is a {type(secret).__name__}; give a str or bytes,"
+            f"The secret for {owner} is {type_phrase(secret)}; give a str or bytes,"
             " or a list of them while rotating."
         )
     if not data:
@@ -237,14 +238,14 @@ def _describe(value: object) -> str:
     """What a wrong value is, without showing it (it may be a secret)."""
     if isinstance(value, type):
         return f"the class {value.__name__} (pass an instance)"
-    return f"a {type(value).__name__}"
+    return type_phrase(value)
 
 
 def _check_key(key: object, position: int, where: str, what: str, example: str) -> str:
     if is_plausible_webhook_id(key):
         return cast(str, key)
     # The key itself is not shown: a mapping written the wrong way round would print a secret.
-    problem = f"is not a {what}" if isinstance(key, str) else f"is a {type(key).__name__}"
+    problem = f"is not a {what}" if isinstance(key, str) else f"is {type_phrase(key)}"
     raise SecretConfigurationError(
         f"Key number {position} of {where} {problem}: expected text like {example!r},"
         f" {_ID_RULE}. (The key is not shown in case it is a secret.)"
@@ -514,7 +515,7 @@ class ProductSecrets:
                 if not isinstance(product, str) or not product:
                     raise SecretConfigurationError(
                         f"webhook_products[{webhook_id!r}] must be a product id like"
-                        f" 'PRD-1111-1111', not a {type(product).__name__}."
+                        f" 'PRD-1111-1111', not {type_phrase(product)}."
                     )
                 table[webhook_id] = product
             self._webhook_products = table
@@ -670,8 +671,8 @@ class ProductSecrets:
             return None
         if not isinstance(product_id, str):
             raise SecretLookupError(
-                f"The platform API sent a {json_kind(product_id)} as the product.id of webhook"
-                f" {webhook_id!r}, not a product id."
+                f"The platform API sent {with_article(json_kind(product_id))} as the product.id of"
+                f" webhook {webhook_id!r}, not a product id."
             )
         return product_id
 
@@ -828,7 +829,7 @@ class CachedSecrets:
             ):
                 raise SecretLookupError(
                     f"The secret source {type(self._source).__name__} answered webhook"
-                    f" {webhook_id!r} with a {type(secrets).__name__}; secrets_for() must return"
+                    f" {webhook_id!r} with {type_phrase(secrets)}; secrets_for() must return"
                     " a tuple of non-empty bytes (empty for an unknown webhook)."
                 )
         except SecretLookupError as exc:

@@ -211,8 +211,8 @@ async def test_validate_secret_refuses_asymmetric_keys(name: str, as_text: bool)
     [
         pytest.param("", "is empty", id="empty-str"),
         pytest.param(b"", "is empty", id="empty-bytes"),
-        pytest.param(None, "is a NoneType", id="none"),
-        pytest.param(12345, "is a int", id="int"),
+        pytest.param(None, "is None", id="none"),
+        pytest.param(12345, "is an int", id="int"),
         pytest.param(bytearray(b"x"), "is a bytearray", id="bytearray"),
         pytest.param({"k": "v"}, "is a dict", id="dict"),
         pytest.param("bad\ud800" + SECRET, "lone surrogate", id="surrogate"),
@@ -409,11 +409,11 @@ async def test_static_secrets_repr_hides_secrets() -> None:
     [
         pytest.param({WEBHOOK: ""}, f"webhook '{WEBHOOK}' is empty", id="empty-secret"),
         pytest.param({WEBHOOK: []}, "list of secrets for webhook", id="empty-list"),
-        pytest.param({WEBHOOK: None}, "is a NoneType", id="none"),
-        pytest.param({WEBHOOK: [SECRET, 5]}, "is a int", id="bad-item"),
+        pytest.param({WEBHOOK: None}, "is None", id="none"),
+        pytest.param({WEBHOOK: [SECRET, 5]}, "is an int", id="bad-item"),
         pytest.param({SECRET + " !": "WBH-1"}, "Key number 1 of the secrets mapping", id="bad-key"),
         pytest.param(
-            {WEBHOOK: "a", 7: "b"}, "Key number 2 of the secrets mapping is a int", id="int-key"
+            {WEBHOOK: "a", 7: "b"}, "Key number 2 of the secrets mapping is an int", id="int-key"
         ),
     ],
 )
@@ -481,7 +481,9 @@ async def test_from_env_too_deep_json() -> None:
         pytest.param("true", "holds a JSON boolean", id="boolean"),
         pytest.param("null", "holds a JSON null", id="null"),
         pytest.param("{}", "is an empty JSON object", id="empty"),
-        pytest.param(f'{{"{WEBHOOK}": 1}}', f"^RECEIVER_SECRETS: .*'{WEBHOOK}' is a int", id="int"),
+        pytest.param(
+            f'{{"{WEBHOOK}": 1}}', f"^RECEIVER_SECRETS: .*'{WEBHOOK}' is an int", id="int"
+        ),
         pytest.param(f'{{"{WEBHOOK}": {{"k": 1}}}}', "is a dict", id="object"),
         pytest.param(f'{{"{WEBHOOK}": []}}', "list of secrets .* is empty", id="empty-list"),
         pytest.param(f'{{"{SECRET} x": "s"}}', "^RECEIVER_SECRETS: Key number 1", id="bad-key"),
@@ -838,6 +840,11 @@ def fail(error: type[httpx.HTTPError]) -> Callable[[httpx.Request], httpx.Respon
         ),
         pytest.param(
             respond(200, json={"criteria": {"product.id": 7}}), "number as the product.id", id="pid"
+        ),
+        pytest.param(
+            respond(200, json={"criteria": {"product.id": [7]}}),
+            "sent an array as the product.id",
+            id="pid-array",
         ),
         pytest.param(fail(httpx.ReadTimeout), "did not answer .* within 5 s", id="read-timeout"),
         pytest.param(fail(httpx.ConnectTimeout), "did not answer", id="connect-timeout"),
@@ -1374,8 +1381,8 @@ async def test_as_secret_source_wraps_functions_in_the_cache(
 @pytest.mark.parametrize(
     ("value", "fragment"),
     [
-        pytest.param(None, "Got a NoneType", id="none"),
-        pytest.param(42, "Got a int", id="int"),
+        pytest.param(None, "Got None", id="none"),
+        pytest.param(42, "Got an int", id="int"),
         pytest.param(SECRET, "Got a str. A single secret needs its webhook id", id="str"),
         pytest.param(SECRET.encode(), "Got a bytes. A single secret", id="bytes"),
         pytest.param([WEBHOOK, SECRET], "Got a list", id="list"),

@@ -46,6 +46,7 @@ import anyio.from_thread
 import httpx
 
 from receiver import answers
+from receiver._text import type_phrase
 from receiver.app import Receiver
 from receiver.errors import ParameterNotFoundError
 from receiver.models import MODEL_BY_OBJECT_TYPE
@@ -395,8 +396,8 @@ class PlatformClient:
             self._url = None
         else:
             raise TypeError(
-                f"target must be an ASGI app (e.g. your Receiver) or an http(s):// URL, not a"
-                f" {type(target).__name__}."
+                "target must be an ASGI app (e.g. your Receiver) or an http(s):// URL, not"
+                f" {type_phrase(target)}."
             )
         if not isinstance(webhook_id, str) or not webhook_id:
             raise ValueError("webhook_id must be the webhook's id, e.g. 'WBH-5433-8787'.")
@@ -497,8 +498,8 @@ class PlatformClient:
             request = payload.to_dict()
         else:
             raise TypeError(
-                f"payload must be a dict or a model (Order, Account, ...), not a"
-                f" {type(payload).__name__}."
+                "payload must be a dict or a model (Order, Account, ...), not"
+                f" {type_phrase(payload)}."
             )
         try:
             body = json.dumps(request, allow_nan=False).encode()

@@ -114,8 +114,10 @@ def load_app(spec: str, rootpath: Path | None = None) -> Any:
     if call:
         value = value()
     if not callable(value):
+        from receiver._text import type_phrase
+
         pytest.fail(
-            f"{INI_OPTION} = {spec!r} is a {type(value).__name__}, not an ASGI app.",
+            f"{INI_OPTION} = {spec!r} is {type_phrase(value)}, not an ASGI app.",
             pytrace=False,
         )
     return value

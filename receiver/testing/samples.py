@@ -41,6 +41,7 @@ import random
 from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from typing import Any, Final, NamedTuple
 
+from receiver._text import type_phrase
 from receiver.models import (
     MODEL_BY_OBJECT_TYPE,
     Account,
@@ -176,7 +177,7 @@ def _describe_keys(node: object) -> str:
         named = [label for label in labels if label is not None]
         extra = f"; items by externalId/id: {', '.join(named)}" if named else ""
         return f"a list of {len(node)} item(s){extra}"
-    return f"a {type(node).__name__}"
+    return type_phrase(node)
 
 
 def _item_label(item: object) -> str | None:
