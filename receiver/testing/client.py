@@ -9,8 +9,9 @@ it is mounted in) or over HTTP to a URL. Each call returns a :class:`CallResult`
     >>> app = Receiver(secrets={"WBH-5433-8787": "a-test-secret-a-test-secret-000001"})
     >>> @app.validate_purchase_order_draft
     ... def check(order: Order) -> Order:
-    ...     if not order.parameter("companyName").value:
-    ...         order.parameter("companyName").set_error("ACME001", "Company name is required.")
+    ...     company = order.find_parameter("companyName")
+    ...     if company is not None and not company.value:
+    ...         company.set_error("ACME001", "Company name is required.")
     ...     return order
     >>> platform = PlatformClient(
     ...     app, secret="a-test-secret-a-test-secret-000001", webhook_id="WBH-5433-8787")
