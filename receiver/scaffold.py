@@ -25,6 +25,7 @@ import os
 import re
 import string
 import sys
+import textwrap
 import urllib.parse
 import urllib.request
 from collections.abc import Iterable, Mapping
@@ -35,7 +36,12 @@ from importlib.resources.abc import Traversable
 from pathlib import Path, PurePosixPath
 from typing import Final
 
-from receiver.types import KNOWN_WEBHOOK_TYPES, WebhookType
+from receiver.types import (
+    KNOWN_WEBHOOK_TYPES,
+    PURCHASE_WEBHOOK_TYPES,
+    SELECT_ORDER_LINES,
+    WebhookType,
+)
 
 __all__ = [
     "DEFAULT_TYPES",
@@ -561,6 +567,12 @@ def render_project(
         imports.extend(spec.imports)
     values["imports"] = _imports(imports)
     values["body"] = "".join(f"\n\n{part}\n" for part in code).rstrip("\n")
+    values["shared_url_note"] = _shared_url_note(kinds)
+    # Each type on its own path: on the shared URL two types that take the same object
+    # (SelectOrderLines and the Purchase types) cannot be told apart without a webhooks= map.
+    values["send_commands"] = "\n".join(
+        f"receiver send http://127.0.0.1:8080/{kind} --type {kind}" for kind in kinds
+    )
     values["handler_rows"] = "\n".join(
         f"| `{kind}` | `{kind.snake_name}` | {spec.summary} |"
         for kind, spec in zip(kinds, specs, strict=True)
@@ -575,6 +587,24 @@ def render_project(
         name = f"test_{kind.snake_name}.py"
         files[PurePosixPath("tests", name)] = snippet("tests", name) + "\n"
     return files
+
+
+def _shared_url_note(kinds: list[WebhookType]) -> str:
+    """For app.py, when some of the types receive the same object: how their calls are told
+    apart (what the receiver's startup warning says too)."""
+    sharing = [
+        kind for kind in kinds if kind in PURCHASE_WEBHOOK_TYPES or kind == SELECT_ORDER_LINES
+    ]
+    if SELECT_ORDER_LINES not in sharing or len(sharing) < 2:
+        return ""
+    names = ", ".join(sharing[:-1]) + f" and {sharing[-1]}"
+    text = (
+        f"{names} receive the same object (a Purchase order): give each webhook its own URL"
+        " path, https://<your-host>/<WebhookType>, or map each webhook id to its type with"
+        f' Receiver(webhooks={{"WBH-...": "{SELECT_ORDER_LINES}", ...}}).'
+    )
+    lines = textwrap.wrap(text, width=98, break_long_words=False, break_on_hyphens=False)
+    return "\n#\n" + "\n".join(f"# {line}" for line in lines)
 
 
 # --- the project -------------------------------------------------------------------------------

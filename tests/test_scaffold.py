@@ -253,11 +253,28 @@ def test_a_project_for_each_type(kind: WebhookType, tmp_path: Path) -> None:
     assert "$" not in app  # every placeholder was filled
     readme = (target / "README.md").read_text()
     assert f"| `{kind}` | `{kind.snake_name}` | {HANDLERS[kind].summary} |" in readme
-    assert f"receiver send http://127.0.0.1:8080/ --type {kind}" in readme
+    assert f"receiver send http://127.0.0.1:8080/{kind} --type {kind}\n" in readme
     assert "pypi.org" not in readme  # mpt-receiver has no index page yet
     test_code = (target / next(iter(tests))).read_text()
     assert f'platform.call("{kind}"' in test_code
     assert "ACME0" in test_code  # the project's error codes
+
+
+@pytest.mark.parametrize(
+    ("types", "noted"),
+    [
+        pytest.param("ValidatePurchaseOrderDraft,SelectOrderLines", True, id="purchase+select"),
+        pytest.param("all", True, id="all"),
+        pytest.param("SelectOrderLines,ValidateChangeOrderDraft", False, id="select+change"),
+        pytest.param("ValidatePurchaseOrderDraft,ValidateChangeOrderDraft", False, id="no-select"),
+    ],
+)
+def test_app_says_how_types_that_share_an_object_are_told_apart(types: str, noted: bool) -> None:
+    files = render_project(project_names("acme"), parse_types(types), receiver_spec="mpt-receiver")
+    app = files[PurePosixPath("acme/app.py")]
+    note = "receive the same object (a Purchase order): give each webhook its own URL path"
+    assert (note in " ".join(line.lstrip("# ") for line in app.splitlines())) is noted
+    assert ("SelectOrderLines" in app.split("app = Receiver()")[0]) is noted
 
 
 def test_shared_code_is_written_once(tmp_path: Path) -> None:
