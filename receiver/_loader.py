@@ -38,6 +38,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Final
 
+from receiver._text import type_phrase
 from receiver.errors import ReceiverError
 
 DEFAULT_ATTRIBUTE: Final = "app"
@@ -348,7 +349,7 @@ def _not_an_app(value: Any, *, strict: bool = False) -> str | None:
             f" `app = {value.__name__}(...)`)"
         )
     if not callable(value):
-        return f"a {type(value).__name__}, not an ASGI app; point at a Receiver (or any ASGI app)"
+        return f"{type_phrase(value)}, not an ASGI app; point at a Receiver (or any ASGI app)"
     try:
         signature = inspect.signature(value)
     except (TypeError, ValueError):  # builtins without a signature: let the server decide
@@ -375,7 +376,7 @@ def _call_factory(factory: Any, spec: AppSpec) -> Any:
     if not callable(factory):
         raise AppLoadError(
             NOT_AN_APP,
-            f"{_where(spec)} is a {type(factory).__name__}, not an app factory; --factory needs"
+            f"{_where(spec)} is {type_phrase(factory)}, not an app factory; --factory needs"
             " a function that returns the app.",
         )
     try:

@@ -8,8 +8,9 @@ routes in ``admin.py`` (see ``docs/architecture.md``).
 
     @app.validate_purchase_order_draft
     async def check(order):
-        if not order.parameter("companyName").value:
-            order.parameter("companyName").set_error("ACME001", "Company name is required.")
+        company = order.find_parameter("companyName")
+        if company is not None and not company.value:
+            company.set_error("ACME001", "Company name is required.")
         return order
 
 ``uvicorn mymodule:app`` serves it; ``Mount("/mpt", app)`` in Starlette or

@@ -777,8 +777,8 @@ Examples:
     "--receiver-spec",
     metavar="REQUIREMENT",
     help="The project's requirement on mpt-receiver, e.g. 'mpt-receiver @"
-    " file:///path/to/mpt_receiver-0.1.0-py3-none-any.whl' for a wheel built from a checkout."
-    "  [default: mpt-receiver>=<this version's minor>]",
+    " file:///path/to/mpt_receiver-0.1.0-py3-none-any.whl'.  [default: where this receiver was"
+    " installed from: its wheel, its checkout, or this version's minor series from an index]",
 )
 def new(
     name: str | None,
@@ -828,8 +828,9 @@ def new(
         raise click.BadParameter(str(exc), param_hint="'--types'") from None
     try:
         names = scaffold.project_names(name)
+        requirement = receiver_spec or scaffold.default_receiver_spec()
         target = scaffold.create_project(
-            name, types=kinds, directory=directory, force=force, receiver_spec=receiver_spec
+            name, types=kinds, directory=directory, force=force, receiver_spec=requirement
         )
     except scaffold.InvalidNameError as exc:
         raise click.BadParameter(str(exc), param_hint="'NAME'") from None
@@ -844,6 +845,7 @@ def new(
     except ValueError:
         shown = str(target)
     click.echo(f"Created {shown}/ ({', '.join(kinds)}).")
+    click.echo(f"It requires {requirement.strip()} (in pyproject.toml).")
     click.echo()
     click.echo("Next:")
     for line in (

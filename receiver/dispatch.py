@@ -113,10 +113,7 @@ def make_handler(
     ]
     has_varargs = any(p.kind is p.VAR_POSITIONAL for p in parameters or ())
     if parameters is not None and not positional and not has_varargs:
-        raise ConfigurationError(
-            f"The handler {name!r} for {webhook_type} takes no arguments; it must take the"
-            " object, e.g. `def check(order): ...` or `def check(order, ctx): ...`."
-        )
+        raise ConfigurationError(_no_positional_message(name, webhook_type, parameters))
     required = [p for p in positional if p.default is p.empty]
     if len(required) > 2:
         raise ConfigurationError(
@@ -131,6 +128,29 @@ def make_handler(
         getattr(fn, "__call__", None)  # noqa: B004 - an object with an async __call__
     )
     return Handler(webhook_type, fn, is_async, wants_context, raw, deadline, policy)
+
+
+def _no_positional_message(
+    name: object, webhook_type: WebhookType, parameters: list[inspect.Parameter]
+) -> str:
+    """Why a handler that takes nothing by position cannot be called, and the line to write."""
+    keyword_only = [p.name for p in parameters if p.kind is p.KEYWORD_ONLY]
+    if keyword_only:
+        count = len(keyword_only)
+        takes = (
+            f"{count} keyword-only argument{'s' if count > 1 else ''} ({', '.join(keyword_only)})"
+        )
+        fix = f"drop the `*`, e.g. `def check({', '.join(keyword_only[:2])}): ...`"
+    elif variadic := [p.name for p in parameters if p.kind is p.VAR_KEYWORD]:
+        takes = f"keyword arguments only (**{variadic[0]})"
+        fix = "e.g. `def check(order): ...` or `def check(order, ctx): ...`"
+    else:
+        takes = "no arguments"
+        fix = "e.g. `def check(order): ...` or `def check(order, ctx): ...`"
+    return (
+        f"The handler {name!r} for {webhook_type} takes {takes}; it must take the object by"
+        f" position (and the call context second, if it wants it): {fix}."
+    )
 
 
 def _annotated_as_dict(fn: HandlerFn, parameter: inspect.Parameter) -> bool:

@@ -12,6 +12,7 @@ import functools
 from collections.abc import Mapping
 from typing import Any
 
+from receiver._text import with_article
 from receiver.dispatch import Handler
 from receiver.errors import AmbiguousHandlersError
 from receiver.models import ObjectModel
@@ -102,7 +103,8 @@ def resolve_from_body(
         return next(iter(registered)), None  # a one-handler app takes what the URL sends it
     candidates = possible & registered.keys()
     if len(candidates) > 1:
-        raise AmbiguousHandlersError(candidates, f"A {kind} on the shared URL")
+        where = f"{with_article(str(kind), capital=True)} on the shared URL"
+        raise AmbiguousHandlersError(candidates, where)
     if candidates:
         return next(iter(candidates)), None
     specific = sorted(possible - {SELECT_ORDER_LINES}) or sorted(possible)

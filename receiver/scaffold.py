@@ -19,20 +19,29 @@ in memory first, so a bad name or type never leaves half a project behind.
 from __future__ import annotations
 
 import difflib
+import json
 import keyword
 import os
 import re
 import string
 import sys
+import textwrap
+import urllib.parse
+import urllib.request
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
-from importlib.metadata import PackageNotFoundError, version
+from importlib.metadata import PackageNotFoundError, distribution
 from importlib.resources.abc import Traversable
 from pathlib import Path, PurePosixPath
 from typing import Final
 
-from receiver.types import KNOWN_WEBHOOK_TYPES, WebhookType
+from receiver.types import (
+    KNOWN_WEBHOOK_TYPES,
+    PURCHASE_WEBHOOK_TYPES,
+    SELECT_ORDER_LINES,
+    WebhookType,
+)
 
 __all__ = [
     "DEFAULT_TYPES",
@@ -47,6 +56,7 @@ __all__ = [
     "default_receiver_spec",
     "parse_types",
     "project_names",
+    "receiver_spec_from",
     "render_project",
     "templates_root",
 ]
@@ -415,19 +425,92 @@ def _imports(pairs: Iterable[tuple[str, str | None]]) -> str:
     return "\n\n".join(sections)
 
 
+# --- the requirement on mpt-receiver ---------------------------------------------------------
+
+DISTRIBUTION: Final = "mpt-receiver"  # the name this package is installed under
+
+
 def default_receiver_spec() -> str:
-    """The requirement on mpt-receiver of a new project: this version's minor series
-    (``mpt-receiver>=0.1,<0.2``; ``>=1.4,<2`` from 1.0 on)."""
+    """The requirement on mpt-receiver of a new project: the one that installs the mpt-receiver
+    running now, from where it was installed (its ``direct_url.json``, PEP 610).
+
+    - from a package index (no ``direct_url.json``): this version's minor series,
+      ``mpt-receiver>=0.1,<0.2`` (``>=1.4,<2`` from 1.0 on);
+    - from a wheel or an archive: ``mpt-receiver @ file:///.../mpt_receiver-0.1.0-...whl``;
+    - from a directory, editable or not: ``mpt-receiver @ file:///path/to/the/checkout``;
+    - from version control: ``mpt-receiver @ git+https://...@<commit>``.
+
+    Raises ScaffoldError, saying what to pass instead, when it cannot tell (a file that is gone,
+    a record it cannot read, a package that is not installed).
+    """
     try:
-        installed = version("mpt-receiver")
-    except PackageNotFoundError:  # pragma: no cover - only an uninstalled checkout
-        return "mpt-receiver"
+        installed = distribution(DISTRIBUTION)
+    except PackageNotFoundError:
+        raise ScaffoldError(
+            _cannot_tell("it is not installed; it is imported from a folder on sys.path")
+        ) from None
+    return receiver_spec_from(installed.read_text("direct_url.json"), installed.version)
+
+
+def receiver_spec_from(direct_url: str | None, installed_version: str) -> str:
+    """The requirement that installs mpt-receiver again from where ``direct_url`` (the text of
+    its ``direct_url.json``, None when it came from an index) says it came from."""
+    if direct_url is None:
+        return _version_range(installed_version)
+    try:
+        record = json.loads(direct_url)
+    except ValueError:
+        record = None
+    url = record.get("url") if isinstance(record, dict) else None
+    if not isinstance(record, dict) or not isinstance(url, str) or not url:
+        raise ScaffoldError(_cannot_tell("its direct_url.json has no URL"))
+    vcs = record.get("vcs_info")
+    if isinstance(vcs, dict) and isinstance(vcs.get("vcs"), str):
+        commit = vcs.get("commit_id")
+        revision = f"@{commit}" if isinstance(commit, str) and commit else ""
+        return f"{DISTRIBUTION} @ {vcs['vcs']}+{url}{revision}"
+    if isinstance(record.get("archive_info"), dict):
+        expected = "file"
+    elif isinstance(record.get("dir_info"), dict):
+        expected = "directory"
+    else:
+        raise ScaffoldError(_cannot_tell(f"its direct_url.json names {url} but not what it is"))
+    path = _local_path(url)
+    if path is not None:
+        there = path.is_file() if expected == "file" else path.is_dir()
+        if not there:
+            raise ScaffoldError(
+                _cannot_tell(f"it was installed from the {expected} {path}, which is not there")
+            )
+    return f"{DISTRIBUTION} @ {url}"
+
+
+def _version_range(installed: str) -> str:
     match = re.match(r"(\d+)\.(\d+)", installed)
     if match is None:  # pragma: no cover - a version we did not make
-        return "mpt-receiver"
+        return DISTRIBUTION
     major, minor = int(match.group(1)), int(match.group(2))
     upper = f"{major}.{minor + 1}" if major == 0 else str(major + 1)
-    return f"mpt-receiver>={major}.{minor},<{upper}"
+    return f"{DISTRIBUTION}>={major}.{minor},<{upper}"
+
+
+def _local_path(url: str) -> Path | None:
+    """The path of a ``file:`` URL on this machine; None for any other URL."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
+        return None
+    return Path(urllib.request.url2pathname(parts.path))
+
+
+def _cannot_tell(reason: str) -> str:
+    return (
+        f"Cannot tell where this mpt-receiver came from ({reason}), so the new project would"
+        " not know where to install it from. Give the project's requirement with"
+        " --receiver-spec (receiver_spec= from Python): 'mpt-receiver @"
+        " file:///path/to/mpt_receiver-0.1.0-py3-none-any.whl' for a wheel,"
+        " 'mpt-receiver @ file:///path/to/the/checkout' for a checkout, or"
+        " 'mpt-receiver>=0.1,<0.2' from a package index."
+    )
 
 
 _DIRECT_REFERENCES: Final = """
@@ -484,6 +567,12 @@ def render_project(
         imports.extend(spec.imports)
     values["imports"] = _imports(imports)
     values["body"] = "".join(f"\n\n{part}\n" for part in code).rstrip("\n")
+    values["shared_url_note"] = _shared_url_note(kinds)
+    # Each type on its own path: on the shared URL two types that take the same object
+    # (SelectOrderLines and the Purchase types) cannot be told apart without a webhooks= map.
+    values["send_commands"] = "\n".join(
+        f"receiver send http://127.0.0.1:8080/{kind} --type {kind}" for kind in kinds
+    )
     values["handler_rows"] = "\n".join(
         f"| `{kind}` | `{kind.snake_name}` | {spec.summary} |"
         for kind, spec in zip(kinds, specs, strict=True)
@@ -498,6 +587,24 @@ def render_project(
         name = f"test_{kind.snake_name}.py"
         files[PurePosixPath("tests", name)] = snippet("tests", name) + "\n"
     return files
+
+
+def _shared_url_note(kinds: list[WebhookType]) -> str:
+    """For app.py, when some of the types receive the same object: how their calls are told
+    apart (what the receiver's startup warning says too)."""
+    sharing = [
+        kind for kind in kinds if kind in PURCHASE_WEBHOOK_TYPES or kind == SELECT_ORDER_LINES
+    ]
+    if SELECT_ORDER_LINES not in sharing or len(sharing) < 2:
+        return ""
+    names = ", ".join(sharing[:-1]) + f" and {sharing[-1]}"
+    text = (
+        f"{names} receive the same object (a Purchase order): give each webhook its own URL"
+        " path, https://<your-host>/<WebhookType>, or map each webhook id to its type with"
+        f' Receiver(webhooks={{"WBH-...": "{SELECT_ORDER_LINES}", ...}}).'
+    )
+    lines = textwrap.wrap(text, width=98, break_long_words=False, break_on_hyphens=False)
+    return "\n#\n" + "\n".join(f"# {line}" for line in lines)
 
 
 # --- the project -------------------------------------------------------------------------------
@@ -520,8 +627,9 @@ def create_project(
         directory: where to create it; default ``./<name>``. It may exist if it is empty.
         force: write into a directory that has files: the project's files replace files of
             the same name, every other file is left as it is.
-        receiver_spec: the project's requirement on mpt-receiver (default:
-            :func:`default_receiver_spec`), e.g. ``mpt-receiver @ file:///...whl``.
+        receiver_spec: the project's requirement on mpt-receiver, e.g.
+            ``mpt-receiver @ file:///...whl``; default :func:`default_receiver_spec`, which
+            installs it from where this one was installed.
 
     Raises InvalidNameError, UnknownTypeError, DirectoryNotEmptyError (all ScaffoldError)
     before anything is written.

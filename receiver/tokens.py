@@ -3,9 +3,15 @@
 Why not PyJWT on the hot path: vendors today decode every token twice (once unverified to find
 ``webhook_id``, once to verify), about 80 us a call. Here the token is parsed once, the signature
 is checked with ``cryptography``'s HMAC (constant time), then the claims. The acceptance rules
-mirror PyJWT 2.x with ``algorithms=["HS256"]`` exactly (tests/test_tokens.py proves it
-differentially); on top of them we add two rules of our own: a maximum token length and a maximum
-token age (``iat``).
+are those of PyJWT 2.15.1 with ``algorithms=["HS256"]``: tests/test_tokens.py proves it
+differentially against the PyJWT of the dev extra. Other 2.x releases differ at the edges (those
+tests, run against 2.12.1, 2.13.0, 2.14.0 and 2.15.0): up to 2.13 (the release the platform's
+extension SDK v5 pins) PyJWT also accepts a payload or signature whose last base64url character
+is not the canonical one and stray ``==`` after the signature, which we refuse as malformed; up to
+2.14 it fails with TypeError or OverflowError, not a PyJWTError, on a non-integer ``nbf`` or
+``iat`` and an infinite ``exp``, which we refuse as invalid claims; 2.14.0 and 2.15.0 refuse
+``=``-padded segments, which we and 2.15.1 accept. On top of these rules we add two of our own: a
+maximum token length and a maximum token age (``iat``).
 
     >>> secret = b"s3cret-s3cret-s3cret-s3cret-0001"
     >>> token = sign(secret, {"webhook_id": "WBH-1", "exp": 4102444800})

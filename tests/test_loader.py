@@ -176,7 +176,7 @@ def test_factory_is_called(project: Project) -> None:
         ),
         pytest.param(
             "acme:none_factory", "not_an_app",
-            "The factory 'acme:none_factory' returned a NoneType, not an ASGI app; it must"
+            "The factory 'acme:none_factory' returned None, not an ASGI app; it must"
             " return the app.",
             id="factory-returns-none",
         ),

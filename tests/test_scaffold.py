@@ -5,6 +5,7 @@ project holds, and (slow) a project made from the built wheel passing its own ch
 from __future__ import annotations
 
 import importlib.resources
+import json
 import os
 import re
 import shutil
@@ -12,6 +13,7 @@ import subprocess
 import sys
 import tomllib
 from collections.abc import Callable
+from importlib.metadata import PackageNotFoundError
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -251,10 +253,28 @@ def test_a_project_for_each_type(kind: WebhookType, tmp_path: Path) -> None:
     assert "$" not in app  # every placeholder was filled
     readme = (target / "README.md").read_text()
     assert f"| `{kind}` | `{kind.snake_name}` | {HANDLERS[kind].summary} |" in readme
-    assert f"receiver send http://127.0.0.1:8080/ --type {kind}" in readme
+    assert f"receiver send http://127.0.0.1:8080/{kind} --type {kind}\n" in readme
+    assert "pypi.org" not in readme  # mpt-receiver has no index page yet
     test_code = (target / next(iter(tests))).read_text()
     assert f'platform.call("{kind}"' in test_code
     assert "ACME0" in test_code  # the project's error codes
+
+
+@pytest.mark.parametrize(
+    ("types", "noted"),
+    [
+        pytest.param("ValidatePurchaseOrderDraft,SelectOrderLines", True, id="purchase+select"),
+        pytest.param("all", True, id="all"),
+        pytest.param("SelectOrderLines,ValidateChangeOrderDraft", False, id="select+change"),
+        pytest.param("ValidatePurchaseOrderDraft,ValidateChangeOrderDraft", False, id="no-select"),
+    ],
+)
+def test_app_says_how_types_that_share_an_object_are_told_apart(types: str, noted: bool) -> None:
+    files = render_project(project_names("acme"), parse_types(types), receiver_spec="mpt-receiver")
+    app = files[PurePosixPath("acme/app.py")]
+    note = "receive the same object (a Purchase order): give each webhook its own URL path"
+    assert (note in " ".join(line.lstrip("# ") for line in app.splitlines())) is noted
+    assert ("SelectOrderLines" in app.split("app = Receiver()")[0]) is noted
 
 
 def test_shared_code_is_written_once(tmp_path: Path) -> None:
@@ -327,12 +347,30 @@ def test_the_deployment_files() -> None:
     assert "docker build -t acme-webhooks ." in readme
 
 
-def test_the_receiver_requirement() -> None:
+class FakeDistribution:
+    """What default_receiver_spec reads of an installed mpt-receiver: its version and its
+    direct_url.json (PEP 610), None when it was installed from an index."""
+
+    def __init__(self, direct_url: str | None, version: str = "0.1.0") -> None:
+        self.direct_url = direct_url
+        self.version = version
+
+    def read_text(self, filename: str) -> str | None:
+        return self.direct_url if filename == "direct_url.json" else None
+
+
+def installed_from(
+    monkeypatch: pytest.MonkeyPatch, direct_url: dict[str, Any] | str | None, version: str = "0.1.0"
+) -> None:
+    text = json.dumps(direct_url) if isinstance(direct_url, dict) else direct_url
+    monkeypatch.setattr(scaffold, "distribution", lambda name: FakeDistribution(text, version))
+
+
+def test_the_receiver_requirement(monkeypatch: pytest.MonkeyPatch) -> None:
     names = project_names("acme")
-    spec = scaffold.default_receiver_spec()
-    assert spec.startswith("mpt-receiver>=")
+    installed_from(monkeypatch, None)  # from an index
     default = render_project(names, DEFAULT_TYPES)[PurePosixPath("pyproject.toml")]
-    assert f'    "{spec}",\n' in default
+    assert '    "mpt-receiver>=0.1,<0.2",\n' in default
     wheel = "mpt-receiver @ file:///tmp/dist/mpt_receiver-0.1.0-py3-none-any.whl"
     local = render_project(names, DEFAULT_TYPES, receiver_spec=wheel)
     assert tomllib.loads(local[PurePosixPath("pyproject.toml")])["project"]["dependencies"] == [
@@ -353,9 +391,105 @@ def test_the_receiver_requirement() -> None:
         ("1.4.0", "mpt-receiver>=1.4,<2"),
     ],
 )
-def test_default_receiver_spec(installed: str, spec: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(scaffold, "version", lambda name: installed)
+def test_installed_from_an_index_the_minor_series(
+    installed: str, spec: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    installed_from(monkeypatch, None, installed)
     assert scaffold.default_receiver_spec() == spec
+
+
+@pytest.fixture
+def wheel_file(tmp_path: Path) -> Path:
+    wheel = tmp_path / "my dist" / "mpt_receiver-0.1.0-py3-none-any.whl"  # a space: %20
+    wheel.parent.mkdir()
+    wheel.write_bytes(b"PK")
+    return wheel
+
+
+def test_installed_from_a_wheel_file(wheel_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = wheel_file.as_uri()
+    installed_from(monkeypatch, {"url": url, "archive_info": {"hashes": {"sha256": "ab"}}})
+    assert scaffold.default_receiver_spec() == f"mpt-receiver @ {url}"
+
+
+def test_installed_from_an_archive_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    url = "https://files.acme.example/mpt_receiver-0.1.0-py3-none-any.whl"
+    installed_from(monkeypatch, {"url": url, "archive_info": {}})
+    assert scaffold.default_receiver_spec() == f"mpt-receiver @ {url}"
+
+
+@pytest.mark.parametrize("dir_info", [{"editable": True}, {}], ids=["editable", "not-editable"])
+def test_installed_from_a_checkout(
+    dir_info: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checkout = tmp_path / "mpt receiver"
+    checkout.mkdir()
+    installed_from(monkeypatch, {"url": checkout.as_uri(), "dir_info": dir_info})
+    assert scaffold.default_receiver_spec() == f"mpt-receiver @ {checkout.as_uri()}"
+
+
+def test_installed_from_version_control(monkeypatch: pytest.MonkeyPatch) -> None:
+    installed_from(
+        monkeypatch,
+        {
+            "url": "https://github.com/acme/mpt-receiver.git",
+            "vcs_info": {"vcs": "git", "commit_id": "7d1c0b6", "requested_revision": "main"},
+        },
+    )
+    assert scaffold.default_receiver_spec() == (
+        "mpt-receiver @ git+https://github.com/acme/mpt-receiver.git@7d1c0b6"
+    )
+
+
+def test_this_checkouts_editable_install_is_pointed_at() -> None:
+    # The suite runs from an editable install of this repository (scripts/_venv).
+    assert scaffold.default_receiver_spec() == f"mpt-receiver @ {REPO.as_uri()}"
+
+
+@pytest.mark.parametrize(
+    ("direct_url", "reason"),
+    [
+        pytest.param(
+            {"url": "file:///nowhere/mpt_receiver-0.1.0-py3-none-any.whl", "archive_info": {}},
+            "it was installed from the file /nowhere/mpt_receiver-0.1.0-py3-none-any.whl, which"
+            " is not there",
+            id="wheel-gone",
+        ),
+        pytest.param(
+            {"url": "file:///nowhere/checkout", "dir_info": {"editable": True}},
+            "it was installed from the directory /nowhere/checkout, which is not there",
+            id="checkout-gone",
+        ),
+        pytest.param("{not json", "its direct_url.json has no URL", id="not-json"),
+        pytest.param({"dir_info": {}}, "its direct_url.json has no URL", id="no-url"),
+        pytest.param(
+            {"url": "file:///x"},
+            "its direct_url.json names file:///x but not what it is",
+            id="unknown-shape",
+        ),
+    ],
+)
+def test_when_it_cannot_tell_it_says_what_to_pass(
+    direct_url: dict[str, Any] | str, reason: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    installed_from(monkeypatch, direct_url)
+
+    with pytest.raises(ScaffoldError) as caught:
+        scaffold.default_receiver_spec()
+
+    message = str(caught.value)
+    assert message.startswith(f"Cannot tell where this mpt-receiver came from ({reason}),")
+    assert "--receiver-spec (receiver_spec= from Python)" in message
+    assert "'mpt-receiver @ file:///path/to/mpt_receiver-0.1.0-py3-none-any.whl'" in message
+
+
+def test_not_installed_at_all(monkeypatch: pytest.MonkeyPatch) -> None:
+    def missing(name: str) -> Any:
+        raise PackageNotFoundError(name)
+
+    monkeypatch.setattr(scaffold, "distribution", missing)
+    with pytest.raises(ScaffoldError, match=r"^Cannot tell .* \(it is not installed; .*--receiver"):
+        scaffold.default_receiver_spec()
 
 
 def test_render_needs_a_type() -> None:
@@ -475,7 +609,7 @@ def test_help_has_examples(invoke: Invoke) -> None:
     result = invoke("new", "--help")
     assert result.exit_code == 0
     assert "receiver new acme-webhooks --types ValidatePurchaseOrderDraft," in result.stdout
-    # Documented: until mpt-receiver is on PyPI, projects point at a wheel built from a checkout.
+    # Documented: a requirement other than where this receiver was installed from.
     assert "--receiver-spec" in result.stdout
     assert "new" in invoke("--help").stdout
 
@@ -486,6 +620,7 @@ def test_new_creates_the_project(invoke: Invoke, workdir: Path) -> None:
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [
         "Created acme-webhooks/ (ValidateChangeOrderDraft, SelectOrderLines).",
+        f"It requires mpt-receiver @ {REPO.as_uri()} (in pyproject.toml).",
         "",
         "Next:",
         "  cd acme-webhooks",
@@ -496,6 +631,26 @@ def test_new_creates_the_project(invoke: Invoke, workdir: Path) -> None:
         "  uvicorn acme_webhooks.app:app --env-file .env --reload",
     ]
     assert "tests/test_select_order_lines.py" in files_of(workdir / "acme-webhooks")
+    pyproject = tomllib.loads((workdir / "acme-webhooks" / "pyproject.toml").read_text())
+    assert pyproject["project"]["dependencies"] == [f"mpt-receiver @ {REPO.as_uri()}"]
+
+
+def test_new_says_what_to_pass_when_it_cannot_tell_where_receiver_came_from(
+    invoke: Invoke, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    installed_from(monkeypatch, {"url": "file:///gone/dist/x.whl", "archive_info": {}})
+
+    refused = invoke("new", "acme")
+    given = invoke("new", "acme", "--receiver-spec", "mpt-receiver @ file:///srv/x.whl")
+
+    assert refused.exit_code == 1
+    assert error_line(refused).startswith(
+        "Error: Cannot tell where this mpt-receiver came from (it was installed from the file"
+        " /gone/dist/x.whl, which is not there), so the new project would not know where to"
+        " install it from. Give the project's requirement with --receiver-spec"
+    )
+    assert given.exit_code == 0, given.output
+    assert "It requires mpt-receiver @ file:///srv/x.whl (in pyproject.toml)." in given.stdout
 
 
 def test_new_in_a_directory_elsewhere(
@@ -506,6 +661,7 @@ def test_new_in_a_directory_elsewhere(
 
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith(f"Created {elsewhere}/ (ValidatePurchaseOrderDraft).")
+    assert "It requires mpt-receiver (in pyproject.toml)." in result.stdout
     assert f"  cd {elsewhere}" in result.stdout
     assert '"mpt-receiver",' in (elsewhere / "pyproject.toml").read_text()
 
@@ -701,8 +857,9 @@ def test_generated_tests_pass_in_this_checkout(projects: Path) -> None:
 @pytest.mark.slow
 def test_a_project_made_from_the_wheel_passes_its_own_checks(tmp_path: Path) -> None:
     """Build this repository's wheel, install it in a fresh venv, make a project with every
-    type with that venv's ``receiver new``, install the project with its dev tools, and run its
-    pytest, ruff and mypy: what a vendor does on day one."""
+    type with that venv's ``receiver new`` (which requires mpt-receiver from that wheel),
+    install the project with its dev tools, and run its pytest, ruff and mypy: what a vendor
+    does on day one."""
     dist = tmp_path / "dist"
     run([sys.executable, "-m", "pip", "wheel", str(REPO), "--no-deps", "-w", str(dist), "-q"],
         cwd=tmp_path, timeout=300)  # fmt: skip
@@ -721,10 +878,14 @@ def test_a_project_made_from_the_wheel_passes_its_own_checks(tmp_path: Path) -> 
     assert where.endswith(os.path.join("site-packages", "receiver", "_templates")), where
     assert str(REPO) not in where
 
-    spec = f"mpt-receiver @ {wheel.as_uri()}"
-    run([str(bin_dir / "receiver"), "new", "demo-vendor", "--types", ALL_TYPES,
-         "--receiver-spec", spec], cwd=tmp_path)  # fmt: skip
+    # No --receiver-spec: `receiver new` points the project at the wheel it was installed from.
+    out = run([str(bin_dir / "receiver"), "new", "demo-vendor", "--types", ALL_TYPES],
+              cwd=tmp_path)  # fmt: skip
     project = tmp_path / "demo-vendor"
+    spec = f"mpt-receiver @ {wheel.as_uri()}"
+    assert f"It requires {spec} (in pyproject.toml)." in out
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+    assert pyproject["project"]["dependencies"] == [spec]
     run([python, "-m", "pip", "install", "-q", "-e", ".[dev]"], cwd=project, timeout=600, **quiet)
 
     out = run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=project, timeout=300)

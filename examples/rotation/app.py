@@ -29,7 +29,7 @@ app = Receiver(
 
 @app.validate_purchase_order_draft
 async def check_purchase(order: Order) -> Order:
-    company = order.parameter("companyName")
-    if not company.value:
+    company = order.find_parameter("companyName")  # None when the order has none
+    if company is not None and not company.value:
         company.set_error("ACME001", "Company name is required.")
     return order

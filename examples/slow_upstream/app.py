@@ -31,7 +31,9 @@ def create_app(crm_url: str | None = None, *, deadline: float = 2.0) -> Receiver
 
     @app.on("ValidatePurchaseOrderDraft", deadline=deadline, failure_policy="reject")
     async def check_customer(order: Order) -> Order:
-        company = order.parameter("companyName")
+        company = order.find_parameter("companyName")
+        if company is None:
+            return order  # nothing to look up
         # The deadline bounds the whole handler; httpx's timeout (per connect, read, ...) is
         # only a backstop. A CRM error raises, and "reject" answers as for a missed deadline.
         async with httpx.AsyncClient(base_url=base_url, timeout=10) as crm:

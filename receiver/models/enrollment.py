@@ -17,7 +17,8 @@ from receiver.models.messages import Message
 from receiver.models.parameters import (
     Parameter,
     ParameterBag,
-    find_parameter,
+    find_parameter_in,
+    parameter_in,
 )
 
 
@@ -76,8 +77,13 @@ class Enrollment(ErrorObjectModel):
     _parameter_bag = ParameterBag
 
     def parameter(self, external_id: str) -> Parameter:
-        """The parameter with this ``externalId``, ordering first, then fulfillment."""
-        return find_parameter(self.parameters, external_id)
+        """The parameter with this ``externalId``, ordering first, then fulfillment; raises
+        ParameterNotFoundError when there is none."""
+        return parameter_in(self.parameters, external_id)
+
+    def find_parameter(self, external_id: str) -> Parameter | None:
+        """The parameter with this ``externalId``, ordering first, then fulfillment, or None."""
+        return find_parameter_in(self.parameters, external_id)
 
     def clear_errors(self) -> Self:
         """Null ``error`` and every ordering parameter's ``error`` where present."""

@@ -22,7 +22,8 @@ from receiver.models.messages import Message
 from receiver.models.parameters import (
     Parameter,
     ParameterBag,
-    find_parameter,
+    find_parameter_in,
+    parameter_in,
 )
 
 
@@ -193,14 +194,25 @@ class Order(ErrorObjectModel):
     # -- parameters and errors ------------------------------------------------------------------
 
     def parameter(self, external_id: str) -> Parameter:
-        """The parameter with this ``externalId``, ordering first, then fulfillment.
+        """The parameter with this ``externalId``, ordering first, then fulfillment; raises
+        ParameterNotFoundError (listing the ids there are) when the order has none.
 
         >>> order = Order.from_dict({"id": "ORD-1", "parameters": {"ordering": [
         ...     {"externalId": "companyName", "value": ""}]}})
         >>> order.parameter("companyName").set_error("E1", "Required.").error.id
         'E1'
         """
-        return find_parameter(self.parameters, external_id)
+        return parameter_in(self.parameters, external_id)
+
+    def find_parameter(self, external_id: str) -> Parameter | None:
+        """The parameter with this ``externalId``, ordering first, then fulfillment; None when
+        the order has none (an order of another product, or one without ``parameters``).
+
+        >>> order = Order.from_dict({"id": "ORD-1", "parameters": {"ordering": []}})
+        >>> order.find_parameter("companyName") is None
+        True
+        """
+        return find_parameter_in(self.parameters, external_id)
 
     def clear_errors(self) -> Self:
         """Null ``error`` and every ordering parameter's ``error`` where present.

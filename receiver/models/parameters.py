@@ -1,9 +1,10 @@
 """Order and enrollment parameters, their constraints, and the helpers that answer with them.
 
 A parameter is found by its ``externalId`` (the id the vendor chose), in ``ordering`` first and
-then ``fulfillment``. Refusing a value means: set its ``error``, and make it visible and
-required so the buyer sees the field (the AWS and SDK6 way, platform.md §3.2: merged into the
-existing constraints, so ``readonly`` and unknown keys survive).
+then ``fulfillment``: ``parameter()`` raises ParameterNotFoundError when there is none,
+``find_parameter()`` returns None. Refusing a value means: set its ``error``, and make it
+visible and required so the buyer sees the field (the AWS and SDK6 way, platform.md §3.2: merged
+into the existing constraints, so ``readonly`` and unknown keys survive).
 """
 
 from __future__ import annotations
@@ -164,11 +165,22 @@ class ParameterBag(WireModel):
     def parameter(self, external_id: str) -> Parameter:
         """The parameter with this ``externalId`` (ordering first); ParameterNotFoundError
         lists the ids there are."""
-        parameters = self.all()
-        for parameter in parameters:
+        found = self.find_parameter(external_id)
+        if found is None:
+            raise ParameterNotFoundError(external_id, known_external_ids(self.all()))
+        return found
+
+    def find_parameter(self, external_id: str) -> Parameter | None:
+        """The parameter with this ``externalId`` (ordering first), or None.
+
+        >>> bag = ParameterBag.from_dict({"ordering": [{"externalId": "a"}]})
+        >>> bag.find_parameter("a").external_id, bag.find_parameter("b")
+        ('a', None)
+        """
+        for parameter in self.all():
             if parameter.external_id == external_id:
                 return parameter
-        raise ParameterNotFoundError(external_id, known_external_ids(parameters))
+        return None
 
     def clear_errors(self) -> Self:
         """Clear the ``error`` of every ordering parameter (as both reference vendors do)."""
@@ -191,11 +203,16 @@ def known_external_ids(parameters: Iterable[Any]) -> list[str]:
     return [external_id for external_id in known if isinstance(external_id, str)]
 
 
-def find_parameter(bag: object, external_id: str) -> Parameter:
+def parameter_in(bag: object, external_id: str) -> Parameter:
     """``bag.parameter(external_id)``, or ParameterNotFoundError when there is no bag."""
     if isinstance(bag, ParameterBag):
         return bag.parameter(external_id)
     raise ParameterNotFoundError(external_id, [])
+
+
+def find_parameter_in(bag: object, external_id: str) -> Parameter | None:
+    """``bag.find_parameter(external_id)``, or None when there is no bag."""
+    return bag.find_parameter(external_id) if isinstance(bag, ParameterBag) else None
 
 
 # The same two walks over a ``parameters`` value still in its wire form (a dict straight from the

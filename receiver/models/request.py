@@ -157,9 +157,15 @@ class Request(ObjectModel):
 
     def parameter(self, external_id: str) -> Parameter | RequestParameter:
         """The parameter with this ``externalId``; both kinds have ``set_error``,
-        ``clear_error`` and ``set_value``."""
-        parameters = self.all_parameters()
-        for parameter in parameters:
+        ``clear_error`` and ``set_value``. Raises ParameterNotFoundError when there is none."""
+        found = self.find_parameter(external_id)
+        if found is None:
+            raise ParameterNotFoundError(external_id, known_external_ids(self.all_parameters()))
+        return found
+
+    def find_parameter(self, external_id: str) -> Parameter | RequestParameter | None:
+        """The parameter with this ``externalId``, or None."""
+        for parameter in self.all_parameters():
             if parameter.external_id == external_id:
                 return parameter
-        raise ParameterNotFoundError(external_id, known_external_ids(parameters))
+        return None

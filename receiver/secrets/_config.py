@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import cast
 
 from receiver._json import json_kind
+from receiver._text import type_phrase
 from receiver.errors import SecretConfigurationError
 from receiver.secrets.ids import ID_RULE, is_plausible_webhook_id
 
@@ -16,7 +17,7 @@ def describe(value: object) -> str:
     """What a wrong value is, without showing it (it may be a secret)."""
     if isinstance(value, type):
         return f"the class {value.__name__} (pass an instance)"
-    return f"a {type(value).__name__}"
+    return type_phrase(value)
 
 
 def check_key(key: object, position: int, where: str, what: str, example: str) -> str:
@@ -24,7 +25,7 @@ def check_key(key: object, position: int, where: str, what: str, example: str) -
     if is_plausible_webhook_id(key):
         return cast(str, key)
     # The key itself is not shown: a mapping written the wrong way round would print a secret.
-    problem = f"is not a {what}" if isinstance(key, str) else f"is a {type(key).__name__}"
+    problem = f"is not a {what}" if isinstance(key, str) else f"is {type_phrase(key)}"
     raise SecretConfigurationError(
         f"Key number {position} of {where} {problem}: expected text like {example!r},"
         f" {ID_RULE}. (The key is not shown in case it is a secret.)"

@@ -22,6 +22,7 @@ from collections.abc import Callable
 import anyio
 
 from receiver import tokens
+from receiver._text import type_phrase
 from receiver.errors import SecretConfigurationError, SecretLookupError
 from receiver.secrets._config import describe
 from receiver.secrets.ids import is_plausible_webhook_id
@@ -202,7 +203,7 @@ class CachedSecrets:
             ):
                 raise SecretLookupError(
                     f"The secret source {type(self._source).__name__} answered webhook"
-                    f" {webhook_id!r} with a {type(secrets).__name__}; secrets_for() must return"
+                    f" {webhook_id!r} with {type_phrase(secrets)}; secrets_for() must return"
                     " a tuple of non-empty bytes (empty for an unknown webhook)."
                 )
         except SecretLookupError as exc:

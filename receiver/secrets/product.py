@@ -15,6 +15,7 @@ import anyio.to_thread
 import httpx
 
 from receiver._json import json_kind
+from receiver._text import type_phrase, with_article
 from receiver.errors import SecretConfigurationError, SecretLookupError
 from receiver.secrets._config import check_key, load_json_env
 from receiver.secrets.ids import is_plausible_webhook_id
@@ -105,7 +106,7 @@ class ProductSecrets:
                 if not isinstance(product, str) or not product:
                     raise SecretConfigurationError(
                         f"webhook_products[{webhook_id!r}] must be a product id like"
-                        f" 'PRD-1111-1111', not a {type(product).__name__}."
+                        f" 'PRD-1111-1111', not {type_phrase(product)}."
                     )
                 table[webhook_id] = product
             self._webhook_products = table
@@ -266,8 +267,8 @@ class ProductSecrets:
             return None
         if not isinstance(product_id, str):
             raise SecretLookupError(
-                f"The platform API sent a {json_kind(product_id)} as the product.id of webhook"
-                f" {webhook_id!r}, not a product id."
+                f"The platform API sent {with_article(json_kind(product_id))} as the product.id of"
+                f" webhook {webhook_id!r}, not a product id."
             )
         return product_id
 

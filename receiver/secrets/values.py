@@ -15,6 +15,7 @@ from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 
+from receiver._text import type_phrase
 from receiver.errors import SecretConfigurationError
 
 Secret: TypeAlias = str | bytes
@@ -128,7 +129,7 @@ def validate_secret(secret: object, *, owner: str = "this webhook") -> bytes:
         data = bytes(secret)
     else:
         raise SecretConfigurationError(
-            f"The secret for {owner} is a {type(secret).__name__}; give a str or bytes,"
+            f"The secret for {owner} is {type_phrase(secret)}; give a str or bytes,"
             " or a list of them while rotating."
         )
     if not data:

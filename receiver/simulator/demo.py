@@ -190,8 +190,8 @@ def make_vendor_app(
 
     @app.validate_purchase_order_draft
     async def check_purchase(order: Order) -> Order:
-        company = order.parameter("companyName")
-        if not company.value:
+        company = order.find_parameter("companyName")
+        if company is not None and not company.value:
             company.set_error("ACME001", "Company name is required.")
             return order
         for line in order.all_lines():

@@ -9,8 +9,9 @@ it is mounted in) or over HTTP to a URL. Each call returns a :class:`CallResult`
     >>> app = Receiver(secrets={"WBH-5433-8787": "a-test-secret-a-test-secret-000001"})
     >>> @app.validate_purchase_order_draft
     ... def check(order: Order) -> Order:
-    ...     if not order.parameter("companyName").value:
-    ...         order.parameter("companyName").set_error("ACME001", "Company name is required.")
+    ...     company = order.find_parameter("companyName")
+    ...     if company is not None and not company.value:
+    ...         company.set_error("ACME001", "Company name is required.")
     ...     return order
     >>> platform = PlatformClient(
     ...     app, secret="a-test-secret-a-test-secret-000001", webhook_id="WBH-5433-8787")
@@ -46,6 +47,7 @@ import anyio.from_thread
 import httpx
 
 from receiver import answers
+from receiver._text import type_phrase
 from receiver.app import Receiver
 from receiver.errors import ParameterNotFoundError
 from receiver.models import MODEL_BY_OBJECT_TYPE
@@ -395,8 +397,8 @@ class PlatformClient:
             self._url = None
         else:
             raise TypeError(
-                f"target must be an ASGI app (e.g. your Receiver) or an http(s):// URL, not a"
-                f" {type(target).__name__}."
+                "target must be an ASGI app (e.g. your Receiver) or an http(s):// URL, not"
+                f" {type_phrase(target)}."
             )
         if not isinstance(webhook_id, str) or not webhook_id:
             raise ValueError("webhook_id must be the webhook's id, e.g. 'WBH-5433-8787'.")
@@ -497,8 +499,8 @@ class PlatformClient:
             request = payload.to_dict()
         else:
             raise TypeError(
-                f"payload must be a dict or a model (Order, Account, ...), not a"
-                f" {type(payload).__name__}."
+                "payload must be a dict or a model (Order, Account, ...), not"
+                f" {type_phrase(payload)}."
             )
         try:
             body = json.dumps(request, allow_nan=False).encode()

@@ -23,6 +23,7 @@ import copy
 from collections.abc import Mapping, MutableMapping
 from typing import Any, Final
 
+from receiver._text import type_phrase
 from receiver.models import MODEL_BY_OBJECT_TYPE, ValidateAnswer
 from receiver.models._base import WireModel
 from receiver.types import object_type_for_id
@@ -67,7 +68,7 @@ def _describe_keys(node: object) -> str:
         named = [label for label in labels if label is not None]
         extra = f"; items by externalId/id: {', '.join(named)}" if named else ""
         return f"a list of {len(node)} item(s){extra}"
-    return f"a {type(node).__name__}"
+    return type_phrase(node)
 
 
 def _item_label(item: object) -> str | None:

@@ -15,8 +15,9 @@ Fixtures:
 When a test that used ``platform`` fails, the report gets a "platform calls" section with each
 call's request, answer and changes (never the secret or a token).
 
-The plugin is loaded in every pytest run of a project that has the package installed, so this
-module imports only pytest and the standard library; the rest is imported by the fixtures.
+The plugin is loaded in every pytest run of a project that has the package installed (the
+``pytest11`` entry point ``receiver``: ``-p no:receiver`` disables it), so this module imports
+only pytest and the standard library; the rest is imported by the fixtures.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ if TYPE_CHECKING:
     from receiver.testing.client import PlatformClient
 
 INI_OPTION = "receiver_app"
+# The plugin's name: its pytest11 entry point in pyproject.toml (`-p no:receiver`).
+PLUGIN_NAME = "receiver"
 
 MISSING_APP_MESSAGE = """\
 The `receiver_app` fixture does not know which app to test. Either name it in your pytest
@@ -62,6 +65,19 @@ or override the fixture in conftest.py:
 
 _CLIENTS = pytest.StashKey[list["PlatformClient"]]()
 _SHOWN_CALLS = 10
+
+
+def pytest_plugin_registered(plugin: object, manager: pytest.PytestPluginManager) -> None:
+    """Loaded under one of its two names, block the other: the entry point's (``receiver``) or
+    the module's (``-p receiver.testing.plugin``, ``pytest_plugins = [...]``). Without this,
+    the second name would register this module again, which pluggy refuses with a ValueError
+    that stops the run."""
+    if plugin is not sys.modules[__name__]:
+        return
+    name = manager.get_name(plugin)
+    for other in (PLUGIN_NAME, __name__):
+        if other != name and not manager.is_blocked(other):
+            manager.set_blocked(other)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -98,8 +114,10 @@ def load_app(spec: str, rootpath: Path | None = None) -> Any:
     if call:
         value = value()
     if not callable(value):
+        from receiver._text import type_phrase
+
         pytest.fail(
-            f"{INI_OPTION} = {spec!r} is a {type(value).__name__}, not an ASGI app.",
+            f"{INI_OPTION} = {spec!r} is {type_phrase(value)}, not an ASGI app.",
             pytrace=False,
         )
     return value

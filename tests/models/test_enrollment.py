@@ -33,6 +33,8 @@ def test_missing_parameter() -> None:
 
     with pytest.raises(ParameterNotFoundError, match="'partner_id'"):
         enrollment.parameter("partnerId")
+    assert enrollment.find_parameter("partnerId") is None
+    assert enrollment.find_parameter("partner_id") is enrollment.parameter("partner_id")
 
 
 def test_set_error_then_clear_errors() -> None:

@@ -176,6 +176,34 @@ def test_missing_parameter_names_the_known_ones(wire: dict[str, Any], known: str
     assert isinstance(caught.value, KeyError)  # so `except KeyError` handlers still work
 
 
+@pytest.mark.parametrize(
+    "wire",
+    [
+        pytest.param(fixture("order_purchase_minimal"), id="other-parameters"),
+        pytest.param({"id": "ORD-1"}, id="no-parameters"),
+        pytest.param({"id": "ORD-1", "parameters": []}, id="junk"),
+        pytest.param({"id": "ORD-1", "parameters": None}, id="null"),
+    ],
+)
+def test_find_parameter_returns_none_where_parameter_raises(wire: dict[str, Any]) -> None:
+    order = Order.from_dict(wire)
+
+    assert order.find_parameter("companyNmae") is None
+    with pytest.raises(ParameterNotFoundError):
+        order.parameter("companyNmae")
+    assert order.to_dict() == wire  # looking changed nothing
+
+
+def test_find_parameter_searches_ordering_then_fulfillment() -> None:
+    order = full_order()
+
+    company = order.find_parameter("companyName")
+    customer = order.find_parameter("customerId")
+    assert company is order.parameter("companyName")
+    assert customer is not None
+    assert customer.phase == "Fulfillment"
+
+
 def test_refusing_a_parameter_changes_only_that_parameter() -> None:
     before = fixture("order_purchase_full")
     order = Order.from_dict(before)

@@ -147,6 +147,17 @@ def test_bag_finds_parameters_by_external_id(external_id: str, value: Any) -> No
     assert found.value == value
 
 
+@pytest.mark.parametrize("external_id", ["a", "b", "shared"])
+def test_bag_find_parameter_finds_what_parameter_finds(external_id: str) -> None:
+    bag = ParameterBag.from_dict(BAG)
+
+    assert bag.find_parameter(external_id) is bag.parameter(external_id)
+
+
+def test_bag_find_parameter_returns_none_for_a_missing_parameter() -> None:
+    assert ParameterBag.from_dict(BAG).find_parameter("companyName") is None
+
+
 def test_bag_lists_known_ids_when_a_parameter_is_missing() -> None:
     with pytest.raises(ParameterNotFoundError) as caught:
         ParameterBag.from_dict(BAG).parameter("companyName")

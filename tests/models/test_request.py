@@ -131,6 +131,14 @@ def test_missing_parameter(parameters: Any, known: str) -> None:
 
     with pytest.raises(ParameterNotFoundError, match=f"Known external ids: {known}."):
         request.parameter("x")
+    assert request.find_parameter("x") is None
+
+
+@pytest.mark.parametrize("shape", ["request_documented", "request_openapi"])
+def test_find_parameter_in_either_shape(shape: str) -> None:
+    request = Request.from_json(fixture_bytes(shape))
+
+    assert request.find_parameter("tenantDomain") is request.parameter("tenantDomain")
 
 
 def test_clear_errors_without_parameters() -> None:

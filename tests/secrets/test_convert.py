@@ -93,8 +93,8 @@ async def test_as_secret_source_wraps_functions_in_the_cache(
 @pytest.mark.parametrize(
     ("value", "fragment"),
     [
-        pytest.param(None, "Got a NoneType", id="none"),
-        pytest.param(42, "Got a int", id="int"),
+        pytest.param(None, "Got None", id="none"),
+        pytest.param(42, "Got an int", id="int"),
         pytest.param(SECRET, "Got a str. A single secret needs its webhook id", id="str"),
         pytest.param(SECRET.encode(), "Got a bytes. A single secret", id="bytes"),
         pytest.param([WEBHOOK, SECRET], "Got a list", id="list"),

@@ -247,6 +247,11 @@ def fail(error: type[httpx.HTTPError]) -> Callable[[httpx.Request], httpx.Respon
         pytest.param(
             respond(200, json={"criteria": {"product.id": 7}}), "number as the product.id", id="pid"
         ),
+        pytest.param(
+            respond(200, json={"criteria": {"product.id": [7]}}),
+            "sent an array as the product.id",
+            id="pid-array",
+        ),
         pytest.param(fail(httpx.ReadTimeout), "did not answer .* within 5 s", id="read-timeout"),
         pytest.param(fail(httpx.ConnectTimeout), "did not answer", id="connect-timeout"),
         pytest.param(

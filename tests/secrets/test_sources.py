@@ -57,11 +57,11 @@ async def test_static_secrets_repr_hides_secrets() -> None:
     [
         pytest.param({WEBHOOK: ""}, f"webhook '{WEBHOOK}' is empty", id="empty-secret"),
         pytest.param({WEBHOOK: []}, "list of secrets for webhook", id="empty-list"),
-        pytest.param({WEBHOOK: None}, "is a NoneType", id="none"),
-        pytest.param({WEBHOOK: [SECRET, 5]}, "is a int", id="bad-item"),
+        pytest.param({WEBHOOK: None}, "is None", id="none"),
+        pytest.param({WEBHOOK: [SECRET, 5]}, "is an int", id="bad-item"),
         pytest.param({SECRET + " !": "WBH-1"}, "Key number 1 of the secrets mapping", id="bad-key"),
         pytest.param(
-            {WEBHOOK: "a", 7: "b"}, "Key number 2 of the secrets mapping is a int", id="int-key"
+            {WEBHOOK: "a", 7: "b"}, "Key number 2 of the secrets mapping is an int", id="int-key"
         ),
     ],
 )
@@ -129,7 +129,9 @@ async def test_from_env_too_deep_json() -> None:
         pytest.param("true", "holds a JSON boolean", id="boolean"),
         pytest.param("null", "holds a JSON null", id="null"),
         pytest.param("{}", "is an empty JSON object", id="empty"),
-        pytest.param(f'{{"{WEBHOOK}": 1}}', f"^RECEIVER_SECRETS: .*'{WEBHOOK}' is a int", id="int"),
+        pytest.param(
+            f'{{"{WEBHOOK}": 1}}', f"^RECEIVER_SECRETS: .*'{WEBHOOK}' is an int", id="int"
+        ),
         pytest.param(f'{{"{WEBHOOK}": {{"k": 1}}}}', "is a dict", id="object"),
         pytest.param(f'{{"{WEBHOOK}": []}}', "list of secrets .* is empty", id="empty-list"),
         pytest.param(f'{{"{SECRET} x": "s"}}', "^RECEIVER_SECRETS: Key number 1", id="bad-key"),

@@ -133,8 +133,8 @@ async def test_validate_secret_refuses_asymmetric_keys(name: str, as_text: bool)
     [
         pytest.param("", "is empty", id="empty-str"),
         pytest.param(b"", "is empty", id="empty-bytes"),
-        pytest.param(None, "is a NoneType", id="none"),
-        pytest.param(12345, "is a int", id="int"),
+        pytest.param(None, "is None", id="none"),
+        pytest.param(12345, "is an int", id="int"),
         pytest.param(bytearray(b"x"), "is a bytearray", id="bytearray"),
         pytest.param({"k": "v"}, "is a dict", id="dict"),
         pytest.param("bad\ud800" + SECRET, "lone surrogate", id="surrogate"),

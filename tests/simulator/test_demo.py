@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import threading
 import time
 from pathlib import Path
@@ -18,15 +19,23 @@ from receiver.simulator.demo import CASES, Row, check, format_table
 pytestmark = pytest.mark.slow
 
 
-def test_the_demo_runs_and_every_outcome_is_as_expected() -> None:
+README = Path(__file__).parents[2] / "README.md"
+
+
+@pytest.fixture(scope="module")
+def demo_output() -> str:
+    """What ``receiver demo`` prints, from one run shared by the tests that read it."""
     out = io.StringIO()
     started = time.monotonic()
-
     code = run_demo(out=out)
-
     text = out.getvalue()
     assert code == 0, text
     assert time.monotonic() - started < 30
+    return text
+
+
+def test_the_demo_runs_and_every_outcome_is_as_expected(demo_output: str) -> None:
+    text = demo_output
     assert "Every outcome was as expected" in text
     for fragment in (
         "accepted",
@@ -42,6 +51,26 @@ def test_the_demo_runs_and_every_outcome_is_as_expected() -> None:
     ):
         assert fragment in text, fragment
     assert "Authorization" not in text  # no headers, no tokens in the printout
+
+
+def printed_table(text: str) -> list[str]:
+    lines = text.splitlines()
+    start = next(n for n, line in enumerate(lines) if line.startswith("ORDER "))
+    end = lines.index("", start)
+    return lines[start:end]
+
+
+def test_the_readme_shows_the_table_the_demo_prints(demo_output: str) -> None:
+    # The README's copy, where "..." stands for a part left out of a long cell: row for row,
+    # column for column what the demo prints, so the two cannot drift apart.
+    readme = README.read_text()
+    block = readme[readme.index("```\nORDER ") + 4 :]
+    shown = block[: block.index("```")].splitlines()
+    printed = printed_table(demo_output)
+    assert len(shown) == len(printed), "\n".join(printed)
+    for shown_line, printed_line in zip(shown, printed, strict=True):
+        pattern = ".*?".join(re.escape(part) for part in shown_line.split("..."))
+        assert re.fullmatch(pattern, printed_line), f"README:\n{shown_line}\ndemo:\n{printed_line}"
 
 
 def test_keep_running_waits_for_ctrl_c(monkeypatch: pytest.MonkeyPatch) -> None:

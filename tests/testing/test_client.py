@@ -239,7 +239,7 @@ def test_the_shared_url(echo_app: Receiver) -> None:
     [
         ("ftp://vendor.example/", ValueError, "http"),
         ("vendor.example", ValueError, "http"),
-        (42, TypeError, "not a int"),
+        (42, TypeError, "not an int"),
     ],
 )
 def test_bad_targets(target: Any, error: type[Exception], message: str) -> None:

@@ -59,6 +59,22 @@ def test_guide_snippet_runs(code: str, capsys: pytest.CaptureFixture[str]) -> No
     exec(compiled, {"__name__": "docs_example"})  # noqa: S102 - our own documentation
 
 
+@pytest.mark.slow
+def test_guide_snippets_pass_mypy_strict(tmp_path: Path) -> None:
+    # A project made by `receiver new` runs mypy --strict: code copied from the guide must pass.
+    from mypy import api
+
+    files = []
+    for number, code in enumerate(SNIPPETS, 1):
+        files.append(tmp_path / f"snippet_{number}.py")
+        files[-1].write_text(code)
+    config = Path(__file__).parents[2] / "pyproject.toml"  # strict, with the pydantic plugin
+    out, err, status = api.run(
+        ["--config-file", str(config), "--cache-dir", str(tmp_path / "cache"), *map(str, files)]
+    )
+    assert status == 0, out + err
+
+
 MODULES = [
     "receiver.testing",
     "receiver.testing.changes",

@@ -1,8 +1,8 @@
 """receiver.testing.plugin, run the way a vendor's project runs it (pytester).
 
-Until the ``pytest11`` entry point ``receiver`` is registered the plugin is loaded with ``-p``;
-``-p no:receiver`` first keeps that from registering the module twice once the entry point
-exists (pluggy refuses one module under two names), so these runs work either way.
+The in-process runs here name the plugin by its module (``-p no:receiver -p
+receiver.testing.plugin``); ``test_the_plugins_names`` runs pytest in a subprocess the ways a
+vendor names it: by its ``pytest11`` entry point ``receiver``, by module, or not at all.
 """
 
 from __future__ import annotations
@@ -339,3 +339,51 @@ def test_the_plugin_imports_nothing_heavy() -> None:
         if line.startswith(("import ", "from ")) and "__future__" not in line
     ]
     assert all("receiver" not in line and "httpx" not in line for line in top_level), top_level
+
+
+PLUGIN_PROBE = """
+def test_the_fixtures_are_there(mpt_samples):
+    assert mpt_samples.purchase_order()["id"].startswith("ORD-")
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("args", "conftest", "loaded"),
+    [
+        pytest.param([], "", True, id="installed"),
+        pytest.param(["-p", "no:receiver"], "", False, id="no:receiver"),
+        pytest.param(["-p", "receiver.testing.plugin"], "", True, id="by-module"),
+        pytest.param(["-p", "receiver"], "", True, id="by-name"),
+        pytest.param(
+            [], 'pytest_plugins = ["receiver.testing.plugin"]\n', True, id="pytest_plugins"
+        ),
+        pytest.param(
+            ["-p", "receiver.testing.plugin"],
+            'pytest_plugins = ["receiver.testing.plugin"]\n',
+            True,
+            id="by-module-twice",
+        ),
+    ],
+)
+def test_the_plugins_names(args: list[str], conftest: str, loaded: bool, tmp_path: Path) -> None:
+    # A subprocess: the entry point is loaded as in a vendor's own run, and a second name for
+    # the one module must not stop the run (pluggy refuses a module registered twice).
+    (tmp_path / "test_probe.py").write_text(PLUGIN_PROBE)
+    if conftest:
+        (tmp_path / "conftest.py").write_text(conftest)
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    output = done.stdout + done.stderr
+    if loaded:
+        assert done.returncode == 0, output
+        assert "1 passed" in output
+    else:
+        assert done.returncode == 1, output
+        assert "fixture 'mpt_samples' not found" in output
