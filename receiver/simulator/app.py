@@ -192,15 +192,18 @@ async def _healthz(request: Request) -> Response:
 
 async def _problem(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, Problem)
-    return exc.response(request.url.path)
+    return exc.response(request.scope["path"])
 
 
 async def _http_problem(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
+    # Not request.url: building it decodes the query string, which may not be UTF-8.
+    path: str = request.scope["path"]
+    shown = path if len(path) <= 200 else f"{path[:200]}..."
     detail = {
-        404: f"Nothing at {request.url.path}. The Webhook API is under /public/v1/notifications/"
+        404: f"Nothing at {shown}. The Webhook API is under /public/v1/notifications/"
         "webhooks; the dashboard is at /.",
-        405: f"{request.method} is not allowed on {request.url.path}.",
+        405: f"{request.method} is not allowed on {shown}.",
     }.get(exc.status_code, str(exc.detail))
     headers: dict[str, Any] = dict(exc.headers or {})
-    return Problem(exc.status_code, detail, headers=headers).response(request.url.path)
+    return Problem(exc.status_code, detail, headers=headers).response(path)

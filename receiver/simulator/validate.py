@@ -40,7 +40,7 @@ from receiver.simulator._http import read_json
 from receiver.simulator.apply import apply_answer, assign_line_ids
 from receiver.simulator.firing import Firer
 from receiver.simulator.matching import select_webhook
-from receiver.simulator.problems import Problem
+from receiver.simulator.problems import Problem, excerpt
 from receiver.simulator.records import WebhookRecord, new_id
 from receiver.simulator.store import Store
 from receiver.stats import iso_now
@@ -194,7 +194,7 @@ def _only_type(request: Request) -> WebhookType | None:
         return None
     webhook_type = WebhookType(value)
     if not webhook_type.known:
-        raise Problem(400, f"webhookType {value!r} is not a webhook type.")
+        raise Problem(400, f"webhookType {excerpt(value)} is not a webhook type.")
     return webhook_type
 
 

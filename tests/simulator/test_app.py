@@ -1,0 +1,129 @@
+"""The simulator app as a hostile client meets it: arbitrary query strings."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from .conftest import VALIDATE, WEBHOOKS, Env, purchase_order, raw_get
+
+pytestmark = pytest.mark.anyio
+
+# -- arbitrary query strings ----------------------------------------------------------------------
+
+_PIECES = st.sampled_from(
+    [
+        *("and", "or", "not", "eq", "ne", "in", "out", "like", "ilike", "gt", "ordering"),
+        *("select", "limit", "offset", "order", "refresh", "webhookType"),
+        *("type", "status", "object.id", "statistics.total", "criteria.product.id", "a.b.c"),
+        *("Enabled", "ValidatePurchaseOrderDraft", "*", "+", "-", "?", "[", "]"),
+        *("(", ")", ",", "&", "=", "'", '"', " ", "\\", "\x00", "\r\n"),
+        *("%", "%2", "%28", "%29", "%2C", "%26", "%3D", "%2B", "%20", "%C2%B2", "%D9%A5"),
+        *(
+            "%FF",
+            "%00",
+            "%E2%80%AE",
+            "\u00b2",
+            "\u0665",
+            "\U0001d7d9",
+            "9" * 5000,
+            "0" * 60,
+            "1e3",
+            "-0",
+        ),
+    ]
+)
+_TEXT = st.lists(st.one_of(_PIECES, st.text(max_size=6)), max_size=30).map("".join)
+_NESTED = st.builds(
+    lambda operator, depth, core: f"{operator}(" * depth + core + ")" * depth,
+    st.sampled_from(["and", "or", "not", "eq", "", "select"]),
+    st.integers(0, 3000),
+    _TEXT,
+)
+QUERIES = st.one_of(
+    _TEXT.map(str.encode),
+    _NESTED.map(str.encode),
+    st.binary(max_size=300),
+    st.text(max_size=12000).map(str.encode),
+)
+
+
+def nested(operator: bytes, depth: int) -> bytes:
+    """A well-formed expression ``depth`` levels deep: parsed, it would be evaluated."""
+    expression = b"eq(status,Enabled)"
+    for _ in range(depth):
+        second = b"" if operator == b"not" else b",ne(status,Gone)"
+        expression = operator + b"(" + expression + second + b")"
+    return expression
+
+
+@pytest.fixture
+async def populated(env: Env) -> Env:
+    await env.create()
+    await env.create(type="ValidateChangeOrderDraft", status="Disabled")
+    await env.validate(purchase_order())
+    return env
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(query=QUERIES)
+@example(query=b"refresh=%C2%B2")
+@example(query=b"refresh=" + b"9" * 5000)
+@example(query=b"limit=%D9%A5&offset=" + b"9" * 5000)
+@example(query=nested(b"and", 400))
+@example(query=nested(b"not", 1200))
+@example(query=b"eq(type,\xff)")
+async def test_arbitrary_query_strings_never_answer_5xx(populated: Env, query: bytes) -> None:
+    webhook_id = populated.sim.store.webhooks()[0].id
+    paths = ["/", "/healthz", WEBHOOKS, f"{WEBHOOKS}/{webhook_id}", "/public/v1/commerce/orders/x"]
+
+    for path in paths:
+        status, headers, body = await raw_get(populated.sim, path, query)
+
+        assert status < 500, (path, query, body[:300])
+        if status >= 400:
+            assert headers[b"content-type"] == b"application/problem+json", (path, query)
+            problem: dict[str, Any] = json.loads(body)
+            assert problem["status"] == status
+            assert len(problem["detail"]) < 1000, (path, query)
+
+
+@pytest.mark.parametrize("query", ["limit=x", "select=%FF&limit=99999"])
+async def test_a_bad_query_on_create_creates_nothing(env: Env, query: str) -> None:
+    body = {
+        "type": "ValidatePurchaseOrderDraft",
+        "url": "https://vendor.example/",
+        "criteria": {"product.id": "PRD-1111-1111"},
+    }
+    response = await env.api.post(f"{WEBHOOKS}?{query}", json=body)
+
+    assert response.status_code == 400, response.text
+    assert env.sim.store.webhooks() == []
+
+
+async def test_a_bad_query_on_update_changes_nothing(env: Env) -> None:
+    webhook = await env.create(description="before")
+
+    response = await env.api.put(
+        f"{WEBHOOKS}/{webhook['id']}?limit=x", json={"description": "after"}
+    )
+
+    assert response.status_code == 400, response.text
+    assert (await env.get(webhook["id"]))["description"] == "before"
+
+
+async def test_validate_answers_a_bad_webhook_type_without_echoing_all_of_it(env: Env) -> None:
+    response = await env.api.post(
+        VALIDATE, params={"webhookType": "x" * 5000}, json=purchase_order()
+    )
+
+    assert response.status_code == 400
+    assert len(response.json()["detail"]) < 600
