@@ -8,7 +8,9 @@ signed calls at vendors, and a dashboard, as one ASGI app.
     # uvicorn.run(simulator, port=8090)
 
 Routes: ``/`` (the dashboard) and ``/healthz`` are open; everything else (``/public/v1/...``)
-needs ``Authorization: Bearer <token>``.
+needs ``Authorization: Bearer <token>``. Every answer carries ``X-Content-Type-Options: nosniff``
+and a Content-Security-Policy that forbids scripts, so nothing the simulator serves (a vendor's
+answer included) runs as a page of its origin.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from receiver._http import route_path
 from receiver.errors import ConfigurationError
@@ -42,6 +44,11 @@ from receiver.simulator.validate import Validator
 # Everything but the dashboard and the health check needs the API token: an allow-list, so a
 # route added later (or a path spelled oddly) is never open by mistake.
 OPEN_PATHS: Final = frozenset({"/", "/healthz"})
+# On every answer that does not set its own (the dashboard allows its inline style).
+DEFAULT_HEADERS: Final = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
+)
 
 
 class Simulator:
@@ -87,10 +94,12 @@ class Simulator:
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] == "http"
-            and route_path(cast("dict[str, Any]", scope)) not in OPEN_PATHS
-            and not self._authorized(scope)
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        send = _with_default_headers(send)
+        if route_path(cast("dict[str, Any]", scope)) not in OPEN_PATHS and not self._authorized(
+            scope
         ):
             problem = Problem(
                 401,
@@ -184,6 +193,18 @@ def create_simulator(
 def generate_token() -> str:
     """A new API token (URL-safe, 256 random bits)."""
     return secrets.token_urlsafe(32)
+
+
+def _with_default_headers(send: Send) -> Send:
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = list(message.get("headers", ()))
+            present = {bytes(name).lower() for name, _ in headers}
+            headers += [item for item in DEFAULT_HEADERS if item[0] not in present]
+            message = {**message, "headers": headers}
+        await send(message)
+
+    return sending
 
 
 async def _healthz(request: Request) -> Response:

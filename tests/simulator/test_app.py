@@ -1,17 +1,46 @@
-"""The simulator app as a hostile client meets it: arbitrary query strings."""
+"""The simulator app as a browser or a hostile client meets it: the headers every answer
+carries, and arbitrary query strings."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+import httpx
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from .conftest import VALIDATE, WEBHOOKS, Env, purchase_order, raw_get
+from .conftest import BASE_URL, VALIDATE, WEBHOOKS, Env, purchase_order, raw_get
 
 pytestmark = pytest.mark.anyio
+
+# -- headers on every answer ----------------------------------------------------------------------
+
+
+async def test_every_answer_says_nosniff_and_forbids_scripts(env: Env) -> None:
+    anonymous = httpx.AsyncClient(transport=httpx.ASGITransport(app=env.sim), base_url=BASE_URL)
+    async with anonymous:
+        answers = {
+            "dashboard": await env.api.get("/"),
+            "health": await env.api.get("/healthz"),
+            "list": await env.api.get(WEBHOOKS),
+            "validate": await env.validate(purchase_order()),
+            "bad query": await env.api.get(f"{WEBHOOKS}?limit=x"),
+            "not found": await env.api.get("/nothing"),
+            "no token": await anonymous.get(WEBHOOKS),
+        }
+
+    for name, response in answers.items():
+        assert response.headers["x-content-type-options"] == "nosniff", name
+        assert "default-src 'none'" in response.headers["content-security-policy"], name
+        assert "frame-ancestors 'none'" in response.headers["content-security-policy"], name
+    # The page's own policy (inline style only) is kept, not replaced or doubled.
+    assert answers["dashboard"].headers.get_list("content-security-policy") == [
+        "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none';"
+        " frame-ancestors 'none'"
+    ]
+
 
 # -- arbitrary query strings ----------------------------------------------------------------------
 
