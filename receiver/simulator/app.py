@@ -8,9 +8,10 @@ signed calls at vendors, and a dashboard, as one ASGI app.
     # uvicorn.run(simulator, port=8090)
 
 Routes: ``/`` (the dashboard) and ``/healthz`` are open; everything else (``/public/v1/...``)
-needs ``Authorization: Bearer <token>``. Every answer carries ``X-Content-Type-Options: nosniff``
-and a Content-Security-Policy that forbids scripts, so nothing the simulator serves (a vendor's
-answer included) runs as a page of its origin.
+needs ``Authorization: Bearer <token>``. Every route answers loopback ``Host`` names only
+(``allowed_hosts`` adds others; see :mod:`receiver.simulator.hosts`), and every answer carries
+``X-Content-Type-Options: nosniff`` and a Content-Security-Policy that forbids scripts, so
+nothing the simulator serves (a vendor's answer included) runs as a page of its origin.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from __future__ import annotations
 import hmac
 import secrets
 import sqlite3
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Final, cast
@@ -31,11 +32,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
 
-from receiver._http import route_path
+from receiver._http import header, route_path
 from receiver.errors import ConfigurationError
 from receiver.simulator.api import WebhookApi
 from receiver.simulator.dashboard import Dashboard
 from receiver.simulator.firing import Firer
+from receiver.simulator.hosts import AllowedHosts
 from receiver.simulator.problems import Problem
 from receiver.simulator.records import SIMULATOR_ACCOUNT
 from receiver.simulator.store import Store
@@ -55,8 +57,9 @@ class Simulator:
     """The ASGI app; make one with :func:`create_simulator`.
 
     Attributes: ``token`` (the API's bearer token), ``store`` (its :class:`Store`),
-    ``allow_http``, ``call_timeout``, ``retry_delay``, ``validator`` (to validate objects from
-    Python: ``await simulator.validator.validate("Order", order)``).
+    ``allow_http``, ``call_timeout``, ``retry_delay``, ``allowed_hosts`` (the Host names
+    answered besides loopback ones), ``validator`` (to validate objects from Python:
+    ``await simulator.validator.validate("Order", order)``).
     """
 
     def __init__(
@@ -69,7 +72,10 @@ class Simulator:
         retry_delay: float,
         http_client: httpx.AsyncClient | None,
         account: Mapping[str, str] = SIMULATOR_ACCOUNT,
+        allowed_hosts: Iterable[str] = (),
     ) -> None:
+        self.hosts = AllowedHosts(allowed_hosts)
+        self.allowed_hosts = self.hosts.names
         self.store = store
         self.token = token
         self.allow_http = allow_http
@@ -98,6 +104,11 @@ class Simulator:
             await self._app(scope, receive, send)
             return
         send = _with_default_headers(send)
+        host = header(cast("dict[str, Any]", scope), b"host")
+        host_text = host.decode("latin-1") if host is not None else None
+        if not self.hosts.allows(host_text):
+            await self.hosts.refusal(host_text).response(scope["path"])(scope, receive, send)
+            return
         if route_path(cast("dict[str, Any]", scope)) not in OPEN_PATHS and not self._authorized(
             scope
         ):
@@ -144,6 +155,7 @@ def create_simulator(
     call_timeout: float = 10.0,
     retry_delay: float = 1.0,
     http_client: httpx.AsyncClient | None = None,
+    allowed_hosts: Iterable[str] = (),
 ) -> Simulator:
     """A simulator of the platform's Webhook API.
 
@@ -158,6 +170,9 @@ def create_simulator(
         retry_delay: seconds between the retries of an unparseable 2xx answer.
         http_client: the client that calls webhooks (e.g. one over ``httpx.ASGITransport`` to
             reach an app in-process); the simulator never closes it.
+        allowed_hosts: ``Host`` names answered besides loopback ones (``localhost``,
+            127.0.0.0/8, ``::1``): host names or IP addresses without a port, e.g. the name of
+            its container; ``"*"`` answers any (only behind a proxy that checks the Host).
 
     >>> simulator = create_simulator(token="t0ken")
     >>> simulator.token, simulator.store.path
@@ -170,6 +185,7 @@ def create_simulator(
         raise ConfigurationError(f"call_timeout must be a positive number, not {call_timeout!r}.")
     if not retry_delay >= 0:
         raise ConfigurationError(f"retry_delay must be 0 or more seconds, not {retry_delay!r}.")
+    hosts = AllowedHosts(allowed_hosts)  # checked before the database is opened
     try:
         store = Store(db)
     except (OSError, sqlite3.Error) as exc:
@@ -187,6 +203,7 @@ def create_simulator(
         call_timeout=float(call_timeout),
         retry_delay=float(retry_delay),
         http_client=http_client,
+        allowed_hosts=hosts.names,
     )
 
 

@@ -24,6 +24,7 @@ PRODUCT = "PRD-1111-1111"
 WEBHOOKS = "/public/v1/notifications/webhooks"
 VALIDATE = "/public/v1/commerce/orders/validate"
 OPENAPI = Path("/work/shared/platform-openapi/notifications-webhooks.json")
+# The simulator answers loopback Host names only (DNS rebinding); so the tests call it there.
 BASE_URL = "http://127.0.0.1:8090"
 
 Asgi = Any  # an ASGI app (Receiver's __call__ is typed with plain dicts)

@@ -1,5 +1,5 @@
-"""The simulator app as a browser or a hostile client meets it: the headers every answer
-carries, and arbitrary query strings."""
+"""The simulator app as a browser or a hostile client meets it: which Host names it answers
+(DNS rebinding), the headers every answer carries, and arbitrary query strings."""
 
 from __future__ import annotations
 
@@ -11,9 +11,118 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from .conftest import BASE_URL, VALIDATE, WEBHOOKS, Env, purchase_order, raw_get
+from receiver.errors import ConfigurationError
+from receiver.simulator import create_simulator
+
+from .conftest import BASE_URL, TOKEN, VALIDATE, WEBHOOKS, Env, purchase_order, raw_get
 
 pytestmark = pytest.mark.anyio
+
+AUTH = (b"authorization", f"Bearer {TOKEN}".encode())
+
+
+def host_header(host: str | None) -> list[tuple[bytes, bytes]]:
+    headers = [AUTH]
+    if host is not None:
+        headers.append((b"host", host.encode("latin-1")))
+    return headers
+
+
+# -- Host -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        pytest.param("127.0.0.1:8090", id="ipv4-port"),
+        pytest.param("127.0.0.1", id="ipv4"),
+        pytest.param("127.9.8.7:80", id="ipv4-anywhere-in-127/8"),
+        pytest.param("localhost:8090", id="localhost-port"),
+        pytest.param("LocalHost", id="localhost-any-case"),
+        pytest.param("localhost.:8090", id="localhost-fqdn"),
+        pytest.param("[::1]:8090", id="ipv6-port"),
+        pytest.param("[::1]", id="ipv6"),
+    ],
+)
+@pytest.mark.parametrize("path", ["/", "/healthz", WEBHOOKS])
+async def test_loopback_host_names_are_answered(env: Env, host: str, path: str) -> None:
+    status, _, body = await raw_get(env.sim, path, headers=host_header(host))
+
+    assert status == 200, body
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        pytest.param("evil.example", id="a-rebound-name"),
+        pytest.param("evil.example:8090", id="a-rebound-name-with-port"),
+        pytest.param("127.0.0.1.evil.example", id="loopback-prefix"),
+        pytest.param("localhost.evil.example", id="localhost-prefix"),
+        pytest.param("10.0.0.1:8090", id="private-address"),
+        pytest.param("0.0.0.0:8090", id="any-address"),
+        pytest.param("::1", id="ipv6-without-brackets"),
+        pytest.param("127.0.0.1:port", id="bad-port"),
+        pytest.param("127.0.0.1:8090, evil.example", id="two-values"),
+        pytest.param("", id="empty"),
+        pytest.param(None, id="missing"),
+        pytest.param("a" * 5000, id="huge"),
+    ],
+)
+@pytest.mark.parametrize("path", ["/", "/healthz", WEBHOOKS])
+async def test_other_host_names_are_a_400_problem(env: Env, host: str | None, path: str) -> None:
+    status, headers, body = await raw_get(env.sim, path, headers=host_header(host))
+
+    assert status == 400
+    assert headers[b"content-type"] == b"application/problem+json"
+    problem = json.loads(body)
+    assert problem["status"] == 400
+    assert "--allowed-host" in problem["detail"]
+    assert len(problem["detail"]) < 600
+
+
+async def test_allowed_hosts_add_names_to_loopback() -> None:
+    sim = create_simulator(token=TOKEN, allowed_hosts=["Simulator.Internal", "192.0.2.7"])
+    try:
+        named = await raw_get(sim, "/healthz", headers=host_header("simulator.internal:8090"))
+        address = await raw_get(sim, "/healthz", headers=host_header("192.0.2.7"))
+        loopback = await raw_get(sim, "/healthz", headers=host_header("localhost"))
+        other = await raw_get(sim, "/healthz", headers=host_header("evil.example"))
+    finally:
+        sim.close()
+
+    assert [named[0], address[0], loopback[0], other[0]] == [200, 200, 200, 400]
+    assert sim.allowed_hosts == ("simulator.internal", "192.0.2.7")
+
+
+async def test_a_star_allows_any_host() -> None:
+    sim = create_simulator(token=TOKEN, allowed_hosts=["*"])
+    try:
+        status, _, _ = await raw_get(sim, "/healthz", headers=host_header("evil.example"))
+    finally:
+        sim.close()
+
+    assert status == 200
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param("sim.internal:8090", id="with-port"),
+        pytest.param("http://sim.internal", id="a-url"),
+        pytest.param("", id="empty"),
+        pytest.param("a b", id="space"),
+        pytest.param("*.internal", id="pattern"),
+    ],
+)
+def test_allowed_hosts_are_host_names(name: str) -> None:
+    with pytest.raises(ConfigurationError, match="allowed_hosts"):
+        create_simulator(allowed_hosts=[name])
+
+
+def test_allowed_hosts_is_a_list_not_a_string() -> None:
+    with pytest.raises(ConfigurationError, match=r"write \['sim.internal'\]"):
+        create_simulator(allowed_hosts="sim.internal")
+
 
 # -- headers on every answer ----------------------------------------------------------------------
 
@@ -29,6 +138,7 @@ async def test_every_answer_says_nosniff_and_forbids_scripts(env: Env) -> None:
             "bad query": await env.api.get(f"{WEBHOOKS}?limit=x"),
             "not found": await env.api.get("/nothing"),
             "no token": await anonymous.get(WEBHOOKS),
+            "wrong host": await anonymous.get("/", headers={"Host": "evil.example"}),
         }
 
     for name, response in answers.items():
