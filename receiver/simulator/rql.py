@@ -185,8 +185,8 @@ def _compare(operator: str, path: str, values: list[str]) -> Predicate:
 def like(text: str, pattern: str) -> bool:
     """RQL's ``like``: ``*`` stands for any run of characters; nothing else is special (glob's
     ``?`` and ``[...]`` are plain characters here). The pieces between stars are found left to
-    right, in linear time and with nothing cached: ``fnmatch`` keeps up to 32768 compiled
-    patterns, a hundred KiB each for a long one.
+    right, without backtracking and with nothing cached: ``fnmatch`` keeps up to 32768 compiled
+    patterns, over a hundred KiB each for a long one.
 
     >>> like("PRD-1111-1111", "PRD-*-1111"), like("PRD-1", "PRD-?")
     (True, False)
