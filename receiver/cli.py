@@ -670,6 +670,7 @@ def samples(name: str | None) -> None:
 Examples:
   receiver simulate                               # in-memory, http://127.0.0.1:8090
   receiver simulate --db platform.sqlite --allow-http --token dev-token
+  receiver simulate --host 0.0.0.0 --allowed-host simulator   # in a container named simulator
   curl -s -H "Authorization: Bearer dev-token" \\
        http://127.0.0.1:8090/public/v1/notifications/webhooks
 """
@@ -696,8 +697,22 @@ Examples:
     type=click.FloatRange(min=0, min_open=True),
     help="Seconds to wait for the vendor's answer.",
 )
+@click.option(
+    "--allowed-host",
+    "allowed_hosts",
+    multiple=True,
+    metavar="NAME",
+    help="A Host name to answer besides localhost, 127.0.0.0/8 and ::1 (repeatable; '*' for"
+    " any). Others get 400, so no web page can reach the simulator through DNS rebinding.",
+)
 def simulate(
-    host: str, port: int, db: str | None, token: str | None, allow_http: bool, call_timeout: float
+    host: str,
+    port: int,
+    db: str | None,
+    token: str | None,
+    allow_http: bool,
+    call_timeout: float,
+    allowed_hosts: tuple[str, ...],
 ) -> None:
     """Run a local platform: the Webhook API, signed validation calls, statistics, a dashboard."""
     from receiver.simulator import serve_simulator
@@ -710,6 +725,7 @@ def simulate(
             token=token,
             allow_http=allow_http,
             call_timeout=call_timeout,
+            allowed_hosts=allowed_hosts,
         )
     except ConfigurationError as exc:
         raise click.ClickException(str(exc)) from None

@@ -184,11 +184,8 @@ def test_serve_runs_uvicorn(
     assert {name: options[name] for name in expected} == expected
     assert options["app_dir"] == str(Path.cwd())
     assert "ssl_certfile" not in options
-    assert options["log_config"]["loggers"]["receiver"] == {
-        "handlers": ["default"],
-        "level": options["log_level"].upper(),
-        "propagate": False,
-    }
+    # The level only: the handler is the receiver's default one (receiver.logs).
+    assert options["log_config"]["loggers"]["receiver"] == {"level": options["log_level"].upper()}
     assert ("reload_dirs" in options) is options["reload"]
 
 
@@ -605,6 +602,31 @@ def purchase_order(company: str) -> dict[str, Any]:
 
 
 COMPANY_ERROR = "parameter companyName: error set ACME001 'Company name is required.'"
+
+
+# -- simulate ---------------------------------------------------------------------------------
+
+
+def test_simulate_allowed_hosts_reach_the_simulator(
+    invoke: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    served: list[Any] = []
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets=None: served.append(self))
+
+    result = invoke(
+        "simulate", "--port", "0", "--allowed-host", "Sim.Internal", "--allowed-host", "192.0.2.7"
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "Host names   localhost, 127.0.0.0/8, [::1], sim.internal, 192.0.2.7" in result.output
+    assert served[0].config.app.allowed_hosts == ("sim.internal", "192.0.2.7")
+
+
+def test_simulate_refuses_an_allowed_host_with_a_port(invoke: Invoke) -> None:
+    result = invoke("simulate", "--port", "0", "--allowed-host", "sim.internal:8090")
+
+    assert result.exit_code == 1
+    assert "allowed_hosts: 'sim.internal:8090' is not a host name" in error_line(result)
 
 
 # -- samples ----------------------------------------------------------------------------------

@@ -118,17 +118,21 @@ GOOD = sign(SECRET, good_claims())
 _H, _P, _S = GOOD.split(".")
 
 
-class _FrozenDatetime(datetime):
-    """What ``jwt.api_jwt`` sees as ``datetime`` while a PyJWT call runs: ``now()`` is NOW."""
+def _frozen_datetime(instant: float) -> type[datetime]:
+    class FrozenDatetime(datetime):
+        """What ``jwt.api_jwt`` sees as ``datetime`` while a PyJWT call runs."""
 
-    @classmethod
-    def now(cls, tz: Any = None) -> Any:
-        return datetime.fromtimestamp(NOW, tz=tz)
+        @classmethod
+        def now(cls, tz: Any = None) -> Any:
+            return datetime.fromtimestamp(instant, tz=tz)
+
+    return FrozenDatetime
 
 
 @contextmanager
-def pyjwt_clock_frozen() -> Iterator[None]:
-    with mock.patch.object(jwt.api_jwt, "datetime", _FrozenDatetime):
+def pyjwt_clock_frozen(at: float = NOW) -> Iterator[None]:
+    """PyJWT's clock stopped at ``at`` (NOW unless told)."""
+    with mock.patch.object(jwt.api_jwt, "datetime", _frozen_datetime(at)):
         yield
 
 
@@ -144,8 +148,10 @@ class Options:
         )
 
 
-def pyjwt_decode(token: str | bytes, secret: bytes, options: Options) -> dict[str, Any]:
-    with pyjwt_clock_frozen():
+def pyjwt_decode(
+    token: str | bytes, secret: bytes, options: Options, at: float = NOW
+) -> dict[str, Any]:
+    with pyjwt_clock_frozen(at):
         claims: dict[str, Any] = jwt.decode(
             token,
             secret,
@@ -158,18 +164,22 @@ def pyjwt_decode(token: str | bytes, secret: bytes, options: Options) -> dict[st
     return claims
 
 
-def pyjwt_verdict(token: str | bytes, secret: bytes, options: Options) -> dict[str, Any] | None:
-    """PyJWT's claims, or None when PyJWT refuses the token."""
+def pyjwt_verdict(
+    token: str | bytes, secret: bytes, options: Options, at: float = NOW
+) -> dict[str, Any] | None:
+    """PyJWT's claims at ``at``, or None when PyJWT refuses the token."""
     try:
-        return pyjwt_decode(token, secret, options)
+        return pyjwt_decode(token, secret, options, at)
     except jwt.PyJWTError:
         return None
 
 
-def our_verdict(token: str | bytes, secret: bytes, options: Options) -> dict[str, Any] | None:
-    """Our claims, or None when we refuse the token (always with a TokenError)."""
+def our_verdict(
+    token: str | bytes, secret: bytes, options: Options, at: float = NOW
+) -> dict[str, Any] | None:
+    """Our claims at ``at``, or None when we refuse the token (always with a TokenError)."""
     try:
-        return verify(token, [secret], options.ours(), now=NOW)
+        return verify(token, [secret], options.ours(), now=at)
     except TokenError:
         return None
 
@@ -575,6 +585,69 @@ def test_time_claims_match_pyjwt_at_every_boundary(
         else:
             claims[name] = NOW_INT + offset + fraction if fraction else NOW_INT + offset
     assert_same_verdict(sign(SECRET, claims), SECRET, Options(leeway, "mpt", "aud-a"))
+
+
+@pytest.mark.parametrize("now", [float(NOW_INT), NOW_INT], ids=["float-now", "int-now"])
+@pytest.mark.parametrize("leeway", [0, 30], ids=["no-leeway", "leeway-30"])
+@pytest.mark.parametrize(
+    ("claim", "offset", "accepted"),
+    [
+        # exp == now - leeway has expired ("exp <= now - leeway"); a second later it has not.
+        pytest.param("exp", -1, False, id="exp-a-second-before"),
+        pytest.param("exp", 0, False, id="exp-on-the-boundary"),
+        pytest.param("exp", 1, True, id="exp-a-second-after"),
+        # nbf == now + leeway is valid ("nbf > now + leeway" refuses); a second later it is not.
+        pytest.param("nbf", -1, True, id="nbf-a-second-before"),
+        pytest.param("nbf", 0, True, id="nbf-on-the-boundary"),
+        pytest.param("nbf", 1, False, id="nbf-a-second-after"),
+        # iat like nbf: "iat > now + leeway" refuses.
+        pytest.param("iat", -1, True, id="iat-a-second-before"),
+        pytest.param("iat", 0, True, id="iat-on-the-boundary"),
+        pytest.param("iat", 1, False, id="iat-a-second-after"),
+    ],
+)
+def test_time_claims_match_pyjwt_on_whole_second_boundaries(
+    claim: str, offset: int, accepted: bool, leeway: int, now: float
+) -> None:
+    # NOW has a fraction, so there "exp <= now - leeway" and "exp < now - leeway" agree (and
+    # so do "nbf >" and "nbf >="); on a whole second they part. verify(now=...) is public, and
+    # promised equal to PyJWT there too.
+    boundary = now - leeway if claim == "exp" else now + leeway
+    claims = good_claims(iat=None, nbf=None)  # only the claim under test can refuse
+    claims[claim] = int(boundary) + offset
+    token = sign(SECRET, claims)
+    options = Options(leeway=leeway)
+
+    theirs = pyjwt_verdict(token, SECRET, options, at=now)
+    ours = our_verdict(token, SECRET, options, at=now)
+
+    assert (theirs is not None) is accepted  # the reference's own verdict, as written above
+    assert canonical(ours) == canonical(theirs)
+
+
+@pytest.mark.parametrize("leeway", [0, 30], ids=["no-leeway", "leeway-30"])
+@pytest.mark.parametrize(
+    ("extra_age", "refused"),
+    [
+        pytest.param(0, False, id="exactly-max-age-plus-leeway"),
+        pytest.param(1, True, id="a-second-older"),
+    ],
+)
+def test_max_age_boundary_on_a_whole_second(leeway: int, extra_age: int, refused: bool) -> None:
+    # "Issued more than max_age s ago" (with leeway): exactly that old is still accepted.
+    now, max_age = float(NOW_INT), 330
+    iat = NOW_INT - max_age - leeway - extra_age
+    token = sign(SECRET, good_claims(iat=iat, nbf=None))
+    options = VerifyOptions(leeway=leeway, max_age=max_age)
+
+    # PyJWT has no max_age (deliberate difference 2): it accepts both.
+    assert pyjwt_verdict(token, SECRET, Options(leeway=leeway), at=now) is not None
+    if refused:
+        with pytest.raises(TokenError) as caught:
+            verify(token, [SECRET], options, now=now)
+        assert caught.value.reason == tokens.TOO_OLD
+    else:
+        assert verify(token, [SECRET], options, now=now)["iat"] == iat
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,8 @@ Modules, one concept each: ``app`` (the ASGI app), ``api`` (the Webhook API), ``
 create/update accept), ``rql`` (list filters), ``records`` (a webhook and its wire form),
 ``store`` (SQLite), ``validate`` (the ``/validate`` endpoints), ``matching`` (which webhook an
 object triggers), ``firing`` (calling the vendor), ``apply`` (applying its answer),
-``dashboard``, ``problems`` (ProblemDetails), ``serve`` and ``demo``.
+``dashboard``, ``hosts`` (the Host names it answers), ``problems`` (ProblemDetails), ``serve``
+and ``demo``.
 
 Where the platform's behaviour is unknown or the sources disagree, the simulator does this:
 
@@ -32,7 +33,8 @@ Where the platform's behaviour is unknown or the sources disagree, the simulator
   object's is a failure, not retried, not applied.
 * Answer lines with an unknown id are ignored (noted in the changes); constraints are merged.
 * The dashboard and ``/healthz`` need no token (loopback dev tool, no secrets shown); the rest
-  does. Generated API tokens are kept in the database file, so a restart keeps the token.
+  does. Every route answers loopback ``Host`` names only (``allowed_hosts`` adds others).
+  Generated API tokens are kept in the database file, so a restart keeps the token.
 * One vendor account owns every webhook; the webhook's ``object.name`` is its id.
 """
 

@@ -1,4 +1,5 @@
-"""Reading request bodies for the simulated API: JSON media types only, bounded size."""
+"""Reading requests for the simulated API: JSON bodies of bounded size, the query string as
+text, and whole numbers in query parameters. What cannot be read is a 400 (413, 415) Problem."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ import pydantic_core
 from starlette.requests import Request
 
 from receiver._http import is_json_content_type
-from receiver.simulator.problems import Problem
+from receiver.simulator.problems import Problem, excerpt
 
 MAX_BODY_SIZE: Final = 5 * 1024 * 1024
+MAX_NUMBER_LENGTH: Final = 10
+"""Characters of a whole number in a query parameter (2147483647 has ten)."""
 
 
 async def read_body(request: Request, limit: int = MAX_BODY_SIZE) -> bytes:
@@ -49,6 +52,45 @@ async def read_json(request: Request, *, required: bool = True) -> Any:
         return pydantic_core.from_json(body, allow_inf_nan=False)
     except ValueError as exc:
         raise Problem(400, f"The request body is not valid JSON: {exc}.") from None
+
+
+def query_text(request: Request) -> str:
+    """The raw query string (still percent-encoded) as text. A browser percent-encodes what is
+    not ASCII; a raw client may send any bytes, and bytes that are not UTF-8 are a 400."""
+    raw: bytes = request.scope.get("query_string", b"")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise Problem(
+            400, "The query string is not UTF-8; percent-encode it (%C3%A9 for \u00e9)."
+        ) from None
+
+
+def whole_number(name: str, value: str, high: int) -> int:
+    """Query parameter ``name`` as a whole number from 0 to ``high``, in the digits 0-9 only.
+
+    ``int()`` alone would take ``+5``, `` 5``, ``1_0`` and other scripts' digits, and raises on
+    a superscript two (which ``str.isdigit`` calls a digit) or on thousands of digits.
+
+    >>> whole_number("limit", "0042", 1000)
+    42
+    >>> whole_number("limit", "+5", 1000)
+    Traceback (most recent call last):
+    ...
+    receiver.simulator.problems.Problem: limit must be a whole number ... not '+5'.
+    """
+    if (
+        not value
+        or len(value) > MAX_NUMBER_LENGTH
+        or not all("0" <= char <= "9" for char in value)
+        or int(value) > high
+    ):
+        raise Problem(
+            400,
+            f"{name} must be a whole number between 0 and {high} (digits 0-9 only),"
+            f" not {excerpt(value)}.",
+        )
+    return int(value)
 
 
 def _too_large(limit: int) -> Problem:

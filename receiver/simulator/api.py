@@ -24,7 +24,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from receiver.models.webhook import WebhookStatus
-from receiver.simulator._http import read_json
+from receiver.simulator._http import query_text, read_json
 from receiver.simulator.problems import Problem
 from receiver.simulator.records import (
     OPTIONAL_FIELDS,
@@ -33,7 +33,7 @@ from receiver.simulator.records import (
     new_id,
     to_wire,
 )
-from receiver.simulator.rql import parse_query
+from receiver.simulator.rql import Query, parse_query
 from receiver.simulator.rules import parse_create, parse_update
 from receiver.simulator.store import Store
 from receiver.stats import iso_now
@@ -65,7 +65,7 @@ class WebhookApi:
         ]
 
     async def list_webhooks(self, request: Request) -> Response:
-        query = parse_query(request.url.query)
+        query = _query(request)
         # Filter on the whole object (statistics included), answer with what select asks.
         found = [
             record
@@ -89,6 +89,7 @@ class WebhookApi:
         )
 
     async def create(self, request: Request) -> Response:
+        query = _query(request)  # before anything is stored: a bad query changes nothing
         fields = parse_create(await read_json(request), allow_http=self.allow_http)
         record = WebhookRecord.new(
             webhook_type=fields["type"],
@@ -102,7 +103,6 @@ class WebhookApi:
         )
         self._check_unique(record)
         self.store.add_webhook(record)
-        query = parse_query(request.url.query)
         return JSONResponse(
             to_wire(record, include=query.include, exclude=query.exclude, with_secret=True),
             status_code=201,
@@ -111,11 +111,12 @@ class WebhookApi:
 
     async def get(self, request: Request) -> Response:
         record = self._find(request)
-        query = parse_query(request.url.query)
+        query = _query(request)
         return JSONResponse(to_wire(record, include=query.include, exclude=query.exclude))
 
     async def update(self, request: Request) -> Response:
         current = self._find(request)
+        query = _query(request)
         body = await read_json(request)
         changes = parse_update(
             body, webhook_id=current.id, current_type=current.type, allow_http=self.allow_http
@@ -130,7 +131,6 @@ class WebhookApi:
         updated = self.store.update_webhook(current.id, change)
         if updated is None:  # deleted while we read the body
             raise _not_found(current.id)
-        query = parse_query(request.url.query)
         return JSONResponse(to_wire(updated[0], include=query.include, exclude=query.exclude))
 
     async def delete(self, request: Request) -> Response:
@@ -184,6 +184,10 @@ class WebhookApi:
                 f" already exists: {other}. Update it (PUT {WEBHOOKS_PATH}/{other}) or delete"
                 " it first; there can be one webhook per account, type and object.",
             )
+
+
+def _query(request: Request) -> Query:
+    return parse_query(query_text(request))
 
 
 def _not_found(webhook_id: str) -> Problem:

@@ -8,7 +8,10 @@ signed calls at vendors, and a dashboard, as one ASGI app.
     # uvicorn.run(simulator, port=8090)
 
 Routes: ``/`` (the dashboard) and ``/healthz`` are open; everything else (``/public/v1/...``)
-needs ``Authorization: Bearer <token>``.
+needs ``Authorization: Bearer <token>``. Every route answers loopback ``Host`` names only
+(``allowed_hosts`` adds others; see :mod:`receiver.simulator.hosts`), and every answer carries
+``X-Content-Type-Options: nosniff`` and a Content-Security-Policy that forbids scripts, so
+nothing the simulator serves (a vendor's answer included) runs as a page of its origin.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from __future__ import annotations
 import hmac
 import secrets
 import sqlite3
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Final, cast
@@ -27,13 +30,14 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
-from receiver._http import route_path
+from receiver._http import header, route_path
 from receiver.errors import ConfigurationError
 from receiver.simulator.api import WebhookApi
 from receiver.simulator.dashboard import Dashboard
 from receiver.simulator.firing import Firer
+from receiver.simulator.hosts import AllowedHosts
 from receiver.simulator.problems import Problem
 from receiver.simulator.records import SIMULATOR_ACCOUNT
 from receiver.simulator.store import Store
@@ -42,14 +46,20 @@ from receiver.simulator.validate import Validator
 # Everything but the dashboard and the health check needs the API token: an allow-list, so a
 # route added later (or a path spelled oddly) is never open by mistake.
 OPEN_PATHS: Final = frozenset({"/", "/healthz"})
+# On every answer that does not set its own (the dashboard allows its inline style).
+DEFAULT_HEADERS: Final = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
+)
 
 
 class Simulator:
     """The ASGI app; make one with :func:`create_simulator`.
 
     Attributes: ``token`` (the API's bearer token), ``store`` (its :class:`Store`),
-    ``allow_http``, ``call_timeout``, ``retry_delay``, ``validator`` (to validate objects from
-    Python: ``await simulator.validator.validate("Order", order)``).
+    ``allow_http``, ``call_timeout``, ``retry_delay``, ``allowed_hosts`` (the Host names
+    answered besides loopback ones), ``validator`` (to validate objects from Python:
+    ``await simulator.validator.validate("Order", order)``).
     """
 
     def __init__(
@@ -62,7 +72,10 @@ class Simulator:
         retry_delay: float,
         http_client: httpx.AsyncClient | None,
         account: Mapping[str, str] = SIMULATOR_ACCOUNT,
+        allowed_hosts: Iterable[str] = (),
     ) -> None:
+        self.hosts = AllowedHosts(allowed_hosts)
+        self.allowed_hosts = self.hosts.names
         self.store = store
         self.token = token
         self.allow_http = allow_http
@@ -87,10 +100,17 @@ class Simulator:
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] == "http"
-            and route_path(cast("dict[str, Any]", scope)) not in OPEN_PATHS
-            and not self._authorized(scope)
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        send = _with_default_headers(send)
+        host = header(cast("dict[str, Any]", scope), b"host")
+        host_text = host.decode("latin-1") if host is not None else None
+        if not self.hosts.allows(host_text):
+            await self.hosts.refusal(host_text).response(scope["path"])(scope, receive, send)
+            return
+        if route_path(cast("dict[str, Any]", scope)) not in OPEN_PATHS and not self._authorized(
+            scope
         ):
             problem = Problem(
                 401,
@@ -135,6 +155,7 @@ def create_simulator(
     call_timeout: float = 10.0,
     retry_delay: float = 1.0,
     http_client: httpx.AsyncClient | None = None,
+    allowed_hosts: Iterable[str] = (),
 ) -> Simulator:
     """A simulator of the platform's Webhook API.
 
@@ -149,6 +170,9 @@ def create_simulator(
         retry_delay: seconds between the retries of an unparseable 2xx answer.
         http_client: the client that calls webhooks (e.g. one over ``httpx.ASGITransport`` to
             reach an app in-process); the simulator never closes it.
+        allowed_hosts: ``Host`` names answered besides loopback ones (``localhost``,
+            127.0.0.0/8, ``::1``): host names or IP addresses without a port, e.g. the name of
+            its container; ``"*"`` answers any (only behind a proxy that checks the Host).
 
     >>> simulator = create_simulator(token="t0ken")
     >>> simulator.token, simulator.store.path
@@ -161,6 +185,7 @@ def create_simulator(
         raise ConfigurationError(f"call_timeout must be a positive number, not {call_timeout!r}.")
     if not retry_delay >= 0:
         raise ConfigurationError(f"retry_delay must be 0 or more seconds, not {retry_delay!r}.")
+    hosts = AllowedHosts(allowed_hosts)  # checked before the database is opened
     try:
         store = Store(db)
     except (OSError, sqlite3.Error) as exc:
@@ -178,6 +203,7 @@ def create_simulator(
         call_timeout=float(call_timeout),
         retry_delay=float(retry_delay),
         http_client=http_client,
+        allowed_hosts=hosts.names,
     )
 
 
@@ -186,21 +212,36 @@ def generate_token() -> str:
     return secrets.token_urlsafe(32)
 
 
+def _with_default_headers(send: Send) -> Send:
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = list(message.get("headers", ()))
+            present = {bytes(name).lower() for name, _ in headers}
+            headers += [item for item in DEFAULT_HEADERS if item[0] not in present]
+            message = {**message, "headers": headers}
+        await send(message)
+
+    return sending
+
+
 async def _healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
 async def _problem(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, Problem)
-    return exc.response(request.url.path)
+    return exc.response(request.scope["path"])
 
 
 async def _http_problem(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
+    # Not request.url: building it decodes the query string, which may not be UTF-8.
+    path: str = request.scope["path"]
+    shown = path if len(path) <= 200 else f"{path[:200]}..."
     detail = {
-        404: f"Nothing at {request.url.path}. The Webhook API is under /public/v1/notifications/"
+        404: f"Nothing at {shown}. The Webhook API is under /public/v1/notifications/"
         "webhooks; the dashboard is at /.",
-        405: f"{request.method} is not allowed on {request.url.path}.",
+        405: f"{request.method} is not allowed on {shown}.",
     }.get(exc.status_code, str(exc.detail))
     headers: dict[str, Any] = dict(exc.headers or {})
-    return Problem(exc.status_code, detail, headers=headers).response(request.url.path)
+    return Problem(exc.status_code, detail, headers=headers).response(path)

@@ -3,7 +3,8 @@
 It lists the webhooks (status, statistics, last call, last success and failure) and the recent
 calls (the object, the vendor's HTTP status, the outcome, what changed, the answer). It
 refreshes itself with ``<meta http-equiv="refresh">`` every 5 seconds; ``/?refresh=0`` stops
-that (to read a long answer), ``/?refresh=N`` sets the interval.
+that (to read a long answer), ``/?refresh=N`` sets the interval (0 to 3600 seconds; anything
+else is a 400 Problem).
 
 It needs no token: the simulator is a local development tool bound to loopback, and the page
 shows no secret and no API token. Everything that came from outside (URLs, descriptions,
@@ -27,6 +28,7 @@ from typing import Any, Final
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
+from receiver.simulator._http import whole_number
 from receiver.simulator.api import WEBHOOKS_PATH
 from receiver.simulator.apply import describe
 from receiver.simulator.records import WebhookRecord
@@ -34,6 +36,7 @@ from receiver.simulator.store import Store
 from receiver.stats import iso_now
 
 DEFAULT_REFRESH: Final = 5
+MAX_REFRESH: Final = 3600
 SECURITY_HEADERS: Final = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none';"
     " form-action 'none'; frame-ancestors 'none'",
@@ -74,11 +77,11 @@ class Dashboard:
         self.store = store
 
     async def page(self, request: Request) -> Response:
-        refresh = request.query_params.get("refresh", str(DEFAULT_REFRESH))
-        seconds = int(refresh) if refresh.isdigit() else DEFAULT_REFRESH
-        return HTMLResponse(
-            render(self.store, refresh=min(seconds, 3600)), headers=SECURITY_HEADERS
+        refresh = request.query_params.get("refresh")
+        seconds = (
+            DEFAULT_REFRESH if refresh is None else whole_number("refresh", refresh, MAX_REFRESH)
         )
+        return HTMLResponse(render(self.store, refresh=seconds), headers=SECURITY_HEADERS)
 
 
 def _e(value: Any) -> str:

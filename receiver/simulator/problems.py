@@ -95,6 +95,18 @@ def validation_problem(errors: Mapping[str, Sequence[str]]) -> Problem:
     return Problem(400, detail, errors=errors)
 
 
+def excerpt(value: str, limit: int = 60) -> str:
+    """``value`` quoted for a message, cut to ``limit`` characters: a detail names what was
+    wrong without echoing a whole hostile input back.
+
+    >>> excerpt("ten"), excerpt("9" * 5000, limit=5)
+    ("'ten'", "'99999'... (5000 characters)")
+    """
+    if len(value) <= limit:
+        return repr(value)
+    return f"{value[:limit]!r}... ({len(value)} characters)"
+
+
 def _title(status: int) -> str:
     try:
         return HTTPStatus(status).phrase

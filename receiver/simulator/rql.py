@@ -7,6 +7,18 @@ a ``field=value`` shorthand for ``eq(field,value)``, or one of ``select=``, ``li
 ``criteria.product.id``); values are compared as text, enums (``status``, ``type``,
 ``objectType``) case-insensitively so ``eq(status,enabled)`` finds ``Enabled``.
 
+Bounds, so that no query can cost more than a small one: the query string is at most
+``MAX_QUERY_LENGTH`` characters, expressions nest at most ``MAX_DEPTH`` levels (checked before
+descending, so neither reading nor evaluating recurses deeper), ``limit`` and ``offset`` are
+digits 0-9, and ``like`` is matched piece by piece, without a regular expression. Anything
+else is a 400 Problem.
+
+CloudBlue's ``lib-rql`` (the dialect the platform's RQL descends from) was weighed as a
+replacement and not taken: a 500-deep ``and(`` raises RecursionError in it as well, it refuses
+``not(and(...))`` and ``not(not(...))``, has no ``limit``/``offset``, needs every field declared
+up front, and crashes (AttributeError, VisitError) on a ``like`` of a missing field or an empty
+query.
+
     >>> query = parse_query("and(eq(type,validatePurchaseOrderDraft),eq(status,Enabled))"
     ...                     "&select=+statistics&limit=5")
     >>> query.matches({"type": "ValidatePurchaseOrderDraft", "status": "Enabled"})
@@ -19,16 +31,23 @@ a ``field=value`` shorthand for ``eq(field,value)``, or one of ``select=``, ``li
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, NoReturn
 from urllib.parse import unquote
 
-from receiver.simulator.problems import Problem
+from receiver.simulator._http import whole_number
+from receiver.simulator.problems import Problem, excerpt
 
 DEFAULT_LIMIT: Final = 10
 MAX_LIMIT: Final = 1000
+MAX_OFFSET: Final = 2**31 - 1
+MAX_QUERY_LENGTH: Final = 8192
+"""Characters of a query string (as sent, percent-encoded); more is a 400."""
+MAX_DEPTH: Final = 32
+"""Levels of ``and``/``or``/``not`` around a comparison, the comparison included."""
+LOGICAL: Final = frozenset({"and", "or", "not"})
+COMPARISONS: Final = frozenset({"eq", "ne", "in", "out", "like", "ilike"})
 # Compared without regard to case: the platform's docs spell these in lowerCamelCase.
 CASE_INSENSITIVE_FIELDS: Final = frozenset({"status", "type", "objectType"})
 
@@ -56,6 +75,12 @@ def parse_query(raw: str) -> Query:
     ``+`` is kept as a plus, not read as a space: ``select=+statistics`` is how RQL adds a field
     (a client that form-encodes it to a space gets the same result).
     """
+    if len(raw) > MAX_QUERY_LENGTH:
+        raise Problem(
+            400,
+            f"The query string has {len(raw)} characters; at most {MAX_QUERY_LENGTH} are read."
+            " Filter with fewer or shorter expressions.",
+        )
     predicates: list[Predicate] = []
     include: set[str] = set()
     exclude: set[str] = set()
@@ -70,15 +95,17 @@ def parse_query(raw: str) -> Query:
             continue
         name, sep, value = text.partition("=")
         if not sep:
-            raise Problem(400, f"Cannot read the query part {text!r}: not an RQL expression.")
+            raise Problem(
+                400, f"Cannot read the query part {excerpt(text)}: not an RQL expression."
+            )
         if name == "select":
             added, removed = parse_select(value)
             include |= added
             exclude |= removed
         elif name == "limit":
-            limit = _integer("limit", value, 0, MAX_LIMIT)
+            limit = whole_number("limit", value, MAX_LIMIT)
         elif name == "offset":
-            offset = _integer("offset", value, 0, None)
+            offset = whole_number("offset", value, MAX_OFFSET)
         elif name == "order":
             continue  # the simulator lists in creation order
         else:
@@ -105,17 +132,6 @@ def parse_select(value: str) -> tuple[set[str], set[str]]:
         elif name:
             include.add(name.removeprefix("+"))
     return {name for name in include if name}, {name for name in exclude if name}
-
-
-def _integer(name: str, value: str, low: int, high: int | None) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        number = -1
-    if number < low or (high is not None and number > high):
-        bound = f"between {low} and {high}" if high is not None else f"at least {low}"
-        raise Problem(400, f"{name} must be a whole number {bound}, not {value!r}.")
-    return number
 
 
 def resolve(item: Any, path: str) -> Any:
@@ -160,10 +176,34 @@ def _compare(operator: str, path: str, values: list[str]) -> Predicate:
         if found is None:
             return False
         if operator in ("like", "ilike"):
-            return fnmatch.fnmatchcase(norm(found), wanted[0])
+            return like(norm(found), wanted[0])
         return norm(found) in wanted
 
     return predicate
+
+
+def like(text: str, pattern: str) -> bool:
+    """RQL's ``like``: ``*`` stands for any run of characters; nothing else is special (glob's
+    ``?`` and ``[...]`` are plain characters here). The pieces between stars are found left to
+    right, without backtracking and with nothing cached: ``fnmatch`` keeps up to 32768 compiled
+    patterns, over a hundred KiB each for a long one.
+
+    >>> like("PRD-1111-1111", "PRD-*-1111"), like("PRD-1", "PRD-?")
+    (True, False)
+    """
+    first, *pieces = pattern.split("*")
+    if not pieces:
+        return text == pattern
+    last = pieces.pop()
+    if len(first) + len(last) > len(text) or not (text.startswith(first) and text.endswith(last)):
+        return False
+    position, end = len(first), len(text) - len(last)
+    for piece in pieces:
+        found = text.find(piece, position, end)
+        if found < 0:
+            return False
+        position = found + len(piece)
+    return True
 
 
 def _strip_quotes(value: str) -> str:
@@ -180,7 +220,7 @@ class _Parser:
         self.pos = 0
 
     def parse(self) -> Predicate:
-        predicate = self._expression()
+        predicate = self._expression(depth=1)
         if self.pos != len(self.text):
             self._fail("unexpected text after the expression")
         return predicate
@@ -188,7 +228,7 @@ class _Parser:
     def _fail(self, why: str) -> NoReturn:
         raise Problem(
             400,
-            f"Cannot parse the RQL expression {self.text!r} at position {self.pos}: {why}."
+            f"Cannot parse the RQL expression {excerpt(self.text)} at position {self.pos}: {why}."
             " Write it like eq(type,ValidatePurchaseOrderDraft) or"
             " and(eq(object.id,PRD-1111-1111),eq(status,Enabled)).",
         )
@@ -204,14 +244,21 @@ class _Parser:
             self._fail(f"expected {char!r}")
         self.pos += 1
 
-    def _expression(self) -> Predicate:
+    def _expression(self, depth: int) -> Predicate:
         name = self._word()
         self._expect("(")
-        if name in ("and", "or", "not"):
-            parts = [self._expression()]
+        if name in LOGICAL:
+            # Refused before descending: Python's stack (and the nested predicates') stays
+            # MAX_DEPTH frames deep whatever the input.
+            if depth >= MAX_DEPTH:
+                self._fail(
+                    f"expressions are nested more than {MAX_DEPTH} levels deep;"
+                    " write and(a,b,c) rather than and(a,and(b,c))"
+                )
+            parts = [self._expression(depth + 1)]
             while self.pos < len(self.text) and self.text[self.pos] == ",":
                 self.pos += 1
-                parts.append(self._expression())
+                parts.append(self._expression(depth + 1))
             self._expect(")")
             if name == "not":
                 if len(parts) != 1:
@@ -220,8 +267,8 @@ class _Parser:
                 return lambda item: not inner(item)
             combine = all if name == "and" else any
             return lambda item: combine(part(item) for part in parts)
-        if name not in ("eq", "ne", "in", "out", "like", "ilike"):
-            self._fail(f"unknown operator {name!r}")
+        if name not in COMPARISONS:
+            self._fail(f"unknown operator {excerpt(name)}")
         path = self._word()
         if not path:
             self._fail("missing field name")

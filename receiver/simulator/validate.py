@@ -16,12 +16,14 @@ what happened                                   answer
 no enabled webhook matches                      200, the object as stored
 the vendor answered 200 with the object         200, the object with the answer applied
 the vendor answered non-2xx                     400 with the vendor's body, unchanged
-                                                (platform.md §3.4.1: passed through)
+                                                (platform.md §3.4.1: passed through), as data:
+                                                JSON keeps its type, the rest is text/plain
 timeout, unreachable, unparseable, wrong id     200, the object unchanged (platform.md §3.4.2)
 ==============================================  ==============================================
 
 Simulator extras: the headers ``X-Simulator-Outcome`` and ``X-Simulator-Webhook-Id`` say what
-happened, and ``?webhookType=<type>`` restricts the choice to webhooks of one type.
+happened (and ``X-Simulator-Vendor-Content-Type`` what type a vendor's error came as), and
+``?webhookType=<type>`` restricts the choice to webhooks of one type.
 """
 
 from __future__ import annotations
@@ -34,13 +36,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from receiver._http import is_json_content_type
 from receiver.answers import dict_has_error
 from receiver.simulator import firing
 from receiver.simulator._http import read_json
 from receiver.simulator.apply import apply_answer, assign_line_ids
 from receiver.simulator.firing import Firer
 from receiver.simulator.matching import select_webhook
-from receiver.simulator.problems import Problem
+from receiver.simulator.problems import Problem, excerpt
 from receiver.simulator.records import WebhookRecord, new_id
 from receiver.simulator.store import Store
 from receiver.stats import iso_now
@@ -58,6 +61,7 @@ ACCEPTED: Final = "accepted"
 REFUSED: Final = "refused"
 NO_WEBHOOK: Final = "no_webhook"
 ANSWER_EXCERPT: Final = 4096
+PLAIN_TEXT: Final = "text/plain; charset=utf-8"
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -78,13 +82,12 @@ class Validation:
         if self.webhook is not None:
             headers["X-Simulator-Webhook-Id"] = self.webhook.id
         if self.status == 400 and self.call is not None:
-            # platform.md §3.4.1: the vendor's error response goes to the caller unchanged.
-            return Response(
-                self.call.body,
-                status_code=400,
-                headers=headers,
-                media_type=self.call.content_type or "application/json",
-            )
+            # platform.md §3.4.1: the vendor's error response goes to the caller unchanged, but as
+            # data: served with the vendor's type, an HTML or SVG page would run as a page of
+            # the simulator's origin. JSON stays JSON; the rest is plain text.
+            media_type, shown = _vendor_media_type(self.call.content_type)
+            headers["X-Simulator-Vendor-Content-Type"] = shown
+            return Response(self.call.body, status_code=400, headers=headers, media_type=media_type)
         return JSONResponse(self.object, status_code=self.status, headers=headers)
 
 
@@ -188,13 +191,31 @@ def _check_object(body: Any, kind: str) -> dict[str, Any]:
     return body
 
 
+def _vendor_media_type(content_type: str | None) -> tuple[str, str]:
+    """The Content-Type to pass a vendor's error back with, and the vendor's own as a header
+    value (printable ASCII; anything else is shown escaped).
+
+    >>> _vendor_media_type("application/problem+json")
+    ('application/problem+json', 'application/problem+json')
+    >>> _vendor_media_type("text/html; charset=utf-8")
+    ('text/plain; charset=utf-8', 'text/html; charset=utf-8')
+    """
+    if content_type is None:
+        return PLAIN_TEXT, "(none)"
+    printable = content_type.isascii() and content_type.isprintable() and len(content_type) <= 200
+    shown = content_type if printable else ascii(content_type)[:200]
+    if printable and is_json_content_type(content_type.encode("ascii")):
+        return content_type, shown
+    return PLAIN_TEXT, shown
+
+
 def _only_type(request: Request) -> WebhookType | None:
     value = request.query_params.get("webhookType")
     if value is None:
         return None
     webhook_type = WebhookType(value)
     if not webhook_type.known:
-        raise Problem(400, f"webhookType {value!r} is not a webhook type.")
+        raise Problem(400, f"webhookType {excerpt(value)} is not a webhook type.")
     return webhook_type
 
 

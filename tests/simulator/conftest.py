@@ -24,6 +24,8 @@ PRODUCT = "PRD-1111-1111"
 WEBHOOKS = "/public/v1/notifications/webhooks"
 VALIDATE = "/public/v1/commerce/orders/validate"
 OPENAPI = Path("/work/shared/platform-openapi/notifications-webhooks.json")
+# The simulator answers loopback Host names only (DNS rebinding); so the tests call it there.
+BASE_URL = "http://127.0.0.1:8090"
 
 Asgi = Any  # an ASGI app (Receiver's __call__ is typed with plain dicts)
 
@@ -155,7 +157,7 @@ async def simulated(vendor: Asgi | None = None, **options: Any) -> AsyncIterator
     sim = create_simulator(**options)
     api = httpx.AsyncClient(
         transport=httpx.ASGITransport(app=sim),
-        base_url="http://simulator.test",
+        base_url=BASE_URL,
         headers={"Authorization": f"Bearer {sim.token}"},
     )
     try:
@@ -164,6 +166,45 @@ async def simulated(vendor: Asgi | None = None, **options: Any) -> AsyncIterator
         await api.aclose()
         await client.aclose()
         await sim.aclose()
+
+
+async def raw_get(
+    app: Asgi,
+    path: str,
+    query: bytes = b"",
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> tuple[int, dict[bytes, bytes], bytes]:
+    """``GET path?query`` straight through ASGI, bytes as given (httpx would percent-encode
+    them and always send a Host); ``headers`` default to a loopback Host and the API token.
+    Returns the status, the headers (lowercase names) and the body."""
+    if headers is None:
+        headers = [(b"host", b"127.0.0.1:8090"), (b"authorization", f"Bearer {TOKEN}".encode())]
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query,
+        "root_path": "",
+        "headers": headers,
+        "server": ("127.0.0.1", 8090),
+        "client": ("127.0.0.1", 50000),
+    }
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    start = sent[0]
+    body = b"".join(message.get("body", b"") for message in sent[1:])
+    return start["status"], dict(start["headers"]), body
 
 
 @pytest.fixture

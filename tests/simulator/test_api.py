@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
 import httpx
 import pytest
 
-from .conftest import PRODUCT, SECRET, VENDOR_URL, WEBHOOKS, Env, check_schema, simulated
+from receiver.simulator.rql import MAX_DEPTH
+
+from .conftest import (
+    BASE_URL,
+    PRODUCT,
+    SECRET,
+    VENDOR_URL,
+    WEBHOOKS,
+    Env,
+    check_schema,
+    raw_get,
+    simulated,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -325,7 +338,7 @@ async def test_the_api_needs_the_bearer_token(
 ) -> None:
     headers = {} if authorization is None else {"Authorization": authorization}
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=env.sim), base_url="http://simulator.test"
+        transport=httpx.ASGITransport(app=env.sim), base_url=BASE_URL
     ) as anonymous:
         response = await anonymous.request(method, path, headers=headers, json={})
 
@@ -336,7 +349,7 @@ async def test_the_api_needs_the_bearer_token(
 
 async def test_the_dashboard_and_health_need_no_token(env: Env) -> None:
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=env.sim), base_url="http://simulator.test"
+        transport=httpx.ASGITransport(app=env.sim), base_url=BASE_URL
     ) as anonymous:
         health = await anonymous.get("/healthz")
         page = await anonymous.get("/")
@@ -593,12 +606,64 @@ async def test_list_pages_with_limit_and_offset(env: Env, three: list[dict[str, 
         pytest.param("eq(,X)", "missing field name", id="no-field"),
         pytest.param("not(eq(a,b),eq(c,d))", "one expression", id="not-two"),
         pytest.param("justaword", "not an RQL expression", id="word"),
+        pytest.param("limit=%D9%A5", "digits 0-9", id="arabic-indic-digit"),
+        pytest.param("limit=%C2%B2", "digits 0-9", id="superscript-digit"),
+        pytest.param("limit=%2B5", "digits 0-9", id="plus-sign"),
+        pytest.param("limit=%205", "digits 0-9", id="leading-space"),
+        pytest.param("limit=1_0", "digits 0-9", id="underscore"),
+        pytest.param("limit=", "digits 0-9", id="empty-limit"),
+        pytest.param("offset=" + "9" * 5000, "offset must be", id="thousands-of-digits"),
+        pytest.param("offset=" + "0" * 5000, "offset must be", id="thousands-of-zeros"),
+        pytest.param("offset=2147483648", "between 0 and 2147483647", id="offset-past-int32"),
+        pytest.param("eq(type," + "x" * 9000 + ")", "at most 8192", id="too-long"),
     ],
 )
 async def test_list_refuses_bad_queries(env: Env, query: str, fragment: str) -> None:
     response = await env.api.get(f"{WEBHOOKS}?{query}")
 
-    assert_problem(response, 400, fragment)
+    body = assert_problem(response, 400, fragment)
+    assert len(body["detail"]) < 600  # the input is quoted in part, not whole
+
+
+def nested(operator: str, depth: int) -> str:
+    """``depth`` levels of ``operator`` around one comparison (``and``/``or`` get a second
+    argument at each level so the expression is one the platform would accept)."""
+    second = {"and": ",ne(status,Gone)", "or": ",eq(status,Gone)", "not": ""}[operator]
+    expression = "eq(status,Enabled)"
+    for _ in range(depth - 1):
+        expression = f"{operator}({expression}{second})"
+    return expression
+
+
+@pytest.mark.parametrize("operator", ["and", "or", "not"])
+@pytest.mark.parametrize("depth", [MAX_DEPTH + 1, 300])
+async def test_deep_nesting_is_a_400_before_it_is_parsed_or_evaluated(
+    env: Env, three: list[dict[str, Any]], operator: str, depth: int
+) -> None:
+    response = await env.api.get(f"{WEBHOOKS}?{nested(operator, depth)}")
+
+    assert_problem(response, 400, f"nested more than {MAX_DEPTH} levels deep")
+
+
+@pytest.mark.parametrize("operator", ["and", "or", "not"])
+async def test_nesting_up_to_the_limit_is_answered(
+    env: Env, three: list[dict[str, Any]], operator: str
+) -> None:
+    response = await env.api.get(f"{WEBHOOKS}?{nested(operator, MAX_DEPTH)}")
+
+    assert response.status_code == 200, response.text
+    negated = operator == "not" and (MAX_DEPTH - 1) % 2 == 1
+    expected = [three[1]["id"]] if negated else [three[0]["id"], three[2]["id"]]
+    assert [item["id"] for item in response.json()["data"]] == expected
+
+
+async def test_a_query_string_that_is_not_utf8_is_a_400(env: Env) -> None:
+    # httpx would percent-encode the byte; a raw HTTP client need not.
+    status, headers, body = await raw_get(env.sim, WEBHOOKS, b"eq(type,\xff)")
+
+    assert status == 400
+    assert headers[b"content-type"] == b"application/problem+json"
+    assert "not UTF-8" in json.loads(body)["detail"]
 
 
 # -- routing ----------------------------------------------------------------------------------
@@ -618,7 +683,7 @@ async def test_everything_but_the_dashboard_and_health_needs_the_token(env: Env)
 
     host = Starlette(routes=[Mount("/sim", app=env.sim)])
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=host), base_url="http://host.test"
+        transport=httpx.ASGITransport(app=host), base_url=BASE_URL
     ) as anonymous:
         api = await anonymous.get(f"/sim{WEBHOOKS}")
         elsewhere = await anonymous.get("/sim/anything")

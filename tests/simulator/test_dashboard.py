@@ -20,6 +20,7 @@ from receiver.simulator import create_simulator
 from receiver.simulator._server import ServerThread
 
 from .conftest import (
+    BASE_URL,
     PRODUCT,
     SECRET,
     VALIDATE,
@@ -116,8 +117,8 @@ async def test_failed_calls_show_their_error_and_attempts() -> None:
     [
         pytest.param("?refresh=0", None, id="off"),
         pytest.param("?refresh=30", "30", id="thirty"),
-        pytest.param("?refresh=99999", "3600", id="capped"),
-        pytest.param("?refresh=soon", "5", id="junk"),
+        pytest.param("?refresh=3600", "3600", id="an-hour"),
+        pytest.param("?refresh=0030", "30", id="leading-zeros"),
     ],
 )
 async def test_auto_refresh_can_be_changed(env: Env, query: str, refresh: str | None) -> None:
@@ -128,6 +129,29 @@ async def test_auto_refresh_can_be_changed(env: Env, query: str, refresh: str | 
         assert "auto-refresh off" in html
     else:
         assert f'<meta http-equiv="refresh" content="{refresh}">' in html
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param("%C2%B2", id="superscript-two"),
+        pytest.param("%D9%A5", id="arabic-indic-five"),
+        pytest.param("9" * 5000, id="thousands-of-digits"),
+        pytest.param("0" * 5000 + "5", id="thousands-of-zeros"),
+        pytest.param("3601", id="over-an-hour"),
+        pytest.param("-1", id="negative"),
+        pytest.param("soon", id="word"),
+        pytest.param("", id="empty"),
+    ],
+)
+async def test_a_bad_refresh_is_a_400_problem(env: Env, value: str) -> None:
+    response = await env.api.get(f"/?refresh={value}")
+
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    detail = response.json()["detail"]
+    assert "refresh must be a whole number between 0 and 3600" in detail
+    assert len(detail) < 600
 
 
 # -- a real browser -----------------------------------------------------------------------------
@@ -151,7 +175,7 @@ def served_dashboard() -> Iterator[tuple[str, str]]:
     async def populate() -> str:
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=simulator),
-            base_url="http://simulator.test",
+            base_url=BASE_URL,
             headers={"Authorization": "Bearer dashboard-token"},
         ) as api:
             created = await api.post(

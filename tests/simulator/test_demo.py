@@ -179,4 +179,5 @@ def test_serve_simulator_warns_off_loopback(monkeypatch: pytest.MonkeyPatch) -> 
     serve_simulator(host="0.0.0.0", port=0, out=out)  # noqa: S104 - the point of the test
 
     assert "WARNING: listening on 0.0.0.0, not loopback" in out.getvalue()
+    assert "add --allowed-host NAME for each name" in out.getvalue()
     assert "database     in memory" in out.getvalue()

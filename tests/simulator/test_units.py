@@ -18,7 +18,13 @@ from receiver.simulator.apply import apply_answer, describe, next_line_id
 from receiver.simulator.matching import candidate_types, criteria_match, values_at
 from receiver.simulator.problems import Problem
 from receiver.simulator.records import WebhookRecord, to_wire
-from receiver.simulator.rql import parse_query, parse_select, resolve
+from receiver.simulator.rql import (
+    MAX_DEPTH,
+    MAX_QUERY_LENGTH,
+    parse_query,
+    parse_select,
+    resolve,
+)
 from receiver.types import WebhookType
 
 MODULES = [
@@ -76,6 +82,53 @@ def test_an_rql_error_is_a_400_problem() -> None:
         parse_query("and(eq(a,b)")
 
     assert caught.value.status == 400
+
+
+@pytest.mark.parametrize(
+    ("pattern", "text", "expected"),
+    [
+        pytest.param("PRD-*", "PRD-1", True, id="prefix"),
+        pytest.param("*-1", "PRD-1", True, id="suffix"),
+        pytest.param("*RD*", "PRD-1", True, id="infix"),
+        pytest.param("P*D*1", "PRD-1", True, id="pieces"),
+        pytest.param("a*a", "a", False, id="pieces-may-not-overlap"),
+        pytest.param("a*b*c", "acb", False, id="pieces-in-order"),
+        pytest.param("*", "", True, id="star-matches-nothing"),
+        pytest.param("PRD-1", "PRD-1", True, id="no-star-is-equality"),
+        pytest.param("PRD-?", "PRD-1", False, id="question-mark-is-a-character"),
+        pytest.param("PRD-?", "PRD-?", True, id="question-mark-matches-itself"),
+        pytest.param("[P]RD-1", "PRD-1", False, id="brackets-are-characters"),
+        pytest.param("[P]RD-1", "[P]RD-1", True, id="brackets-match-themselves"),
+    ],
+)
+def test_like_has_one_wildcard_the_star(pattern: str, text: str, expected: bool) -> None:
+    # RQL's like knows * only; glob's ? and [...] would let a filter match what it names not.
+    assert parse_query(f"like(a,{pattern})").matches({"a": text}) is expected
+
+
+def test_nesting_is_refused_before_it_is_read() -> None:
+    # Deep enough that reading it level by level would exhaust Python's stack.
+    deep = "not(" * 100_000
+
+    with pytest.raises(Problem) as caught:
+        parse_query(deep[: MAX_QUERY_LENGTH - 10])
+
+    assert caught.value.status == 400
+    assert f"nested more than {MAX_DEPTH} levels deep" in caught.value.detail
+
+
+def test_the_widest_and_deepest_query_is_parsed_and_evaluated() -> None:
+    # The most work the limits allow: comparisons filling the length limit, one chain of them
+    # at the deepest level allowed.
+    leaf = "eq(a,b)"
+    deepest = leaf
+    for _ in range(MAX_DEPTH - 2):
+        deepest = f"and({deepest})"
+    room = MAX_QUERY_LENGTH - len(deepest) - len("or(,)")
+    query = parse_query("or(" + ",".join([leaf] * (room // (len(leaf) + 1))) + f",{deepest})")
+
+    assert query.matches({"a": "b"}) is True
+    assert query.matches({"a": "c"}) is False
 
 
 # -- apply --------------------------------------------------------------------------------------

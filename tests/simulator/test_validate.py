@@ -433,6 +433,54 @@ async def test_a_non_2xx_answer_is_passed_through_as_400() -> None:
     assert stored == order
 
 
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        pytest.param("text/html; charset=utf-8", id="html"),
+        pytest.param("application/xhtml+xml", id="xhtml"),
+        pytest.param("image/svg+xml", id="svg"),
+        pytest.param("text/xml", id="xml"),
+        pytest.param("application/octet-stream", id="octet-stream"),
+        pytest.param(None, id="none"),
+    ],
+)
+async def test_a_vendor_page_is_passed_back_as_text_not_as_a_page(content_type: str | None) -> None:
+    page = b"<html><script>fetch('/public/v1/notifications/webhooks')</script></html>"
+
+    async def fail(request: Request) -> Response:
+        headers = {} if content_type is None else {"Content-Type": content_type}
+        return Response(page, status_code=502, headers=headers)
+
+    async with simulated(_app(fail)) as env:
+        await env.create()
+        response = await env.validate(purchase_order())
+
+    assert response.status_code == 400
+    assert response.content == page  # the vendor's answer, unchanged, as data
+    assert response.headers["content-type"] == "text/plain; charset=utf-8"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert "default-src 'none'" in response.headers["content-security-policy"]
+    assert response.headers["x-simulator-vendor-content-type"] == (content_type or "(none)")
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/json", "application/problem+json", "text/json; charset=utf-8"],
+)
+async def test_a_vendor_json_error_keeps_its_json_type(content_type: str) -> None:
+    async def fail(request: Request) -> Response:
+        return Response(b'{"id": "nope"}', status_code=422, media_type=content_type)
+
+    async with simulated(_app(fail)) as env:
+        await env.create()
+        response = await env.validate(purchase_order())
+
+    assert response.status_code == 400
+    assert response.headers["content-type"] == content_type
+    assert response.json() == {"id": "nope"}
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
 async def test_a_receiver_failure_is_passed_through_as_400() -> None:
     vendor = Receiver(secrets=AnyWebhook())
 
