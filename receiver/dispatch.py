@@ -17,6 +17,7 @@ from typing import Any, Literal, get_origin
 
 import anyio.to_thread
 
+from receiver._checks import positive_number
 from receiver.errors import AmbiguousHandlersError, ConfigurationError
 from receiver.types import (
     SELECT_ORDER_LINES,
@@ -89,10 +90,8 @@ def make_handler(
     """Inspect ``fn`` once: sync or async, ``(obj)`` or ``(obj, ctx)``, model or raw dict."""
     if not callable(fn):
         raise ConfigurationError(f"The handler for {webhook_type} must be callable, not {fn!r}.")
-    if deadline is not None and not deadline > 0:
-        raise ConfigurationError(
-            f"deadline must be a positive number of seconds, not {deadline!r}."
-        )
+    if deadline is not None:
+        deadline = positive_number("deadline", deadline)
     policy = check_failure_policy(failure_policy) if failure_policy is not None else None
     name = getattr(fn, "__qualname__", fn)
     try:

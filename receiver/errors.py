@@ -53,6 +53,11 @@ class UnknownWebhookTypeError(ConfigurationError, ValueError):
         )
 
 
+class InvalidNumberError(ConfigurationError, ValueError):
+    """A setting that must be a finite number (above 0, or 0 or more) got something else: 0,
+    a negative number, NaN, an infinity, a bool or a value that is not a number at all."""
+
+
 class DuplicateHandlerError(ConfigurationError):
     """A second handler registered for the same webhook type."""
 

@@ -29,6 +29,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from receiver._checks import non_negative_number, positive_number
 from receiver._http import route_path
 from receiver.errors import ConfigurationError
 from receiver.simulator.api import WebhookApi
@@ -157,10 +158,8 @@ def create_simulator(
     """
     if token is not None and (not isinstance(token, str) or not token.strip()):
         raise ConfigurationError("token must be a non-empty string, or None to generate one.")
-    if not call_timeout > 0:
-        raise ConfigurationError(f"call_timeout must be a positive number, not {call_timeout!r}.")
-    if not retry_delay >= 0:
-        raise ConfigurationError(f"retry_delay must be 0 or more seconds, not {retry_delay!r}.")
+    call_timeout = positive_number("call_timeout", call_timeout)
+    retry_delay = non_negative_number("retry_delay", retry_delay)
     try:
         store = Store(db)
     except (OSError, sqlite3.Error) as exc:
@@ -175,8 +174,8 @@ def create_simulator(
         store=store,
         token=token,
         allow_http=allow_http,
-        call_timeout=float(call_timeout),
-        retry_delay=float(retry_delay),
+        call_timeout=call_timeout,
+        retry_delay=retry_delay,
         http_client=http_client,
     )
 

@@ -46,6 +46,7 @@ import anyio.from_thread
 import httpx
 
 from receiver import answers
+from receiver._checks import positive_number
 from receiver.app import Receiver
 from receiver.errors import ParameterNotFoundError
 from receiver.models import MODEL_BY_OBJECT_TYPE
@@ -401,13 +402,13 @@ class PlatformClient:
         if not isinstance(webhook_id, str) or not webhook_id:
             raise ValueError("webhook_id must be the webhook's id, e.g. 'WBH-5433-8787'.")
         validate_secret(secret, owner=f"webhook {webhook_id!r}")
-        if not timeout > 0:
-            raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}.")
+        # InvalidNumberError is a ValueError, as the other argument errors here.
+        timeout = positive_number("timeout", timeout)
         self._target = target
         self._secret = secret
         self._webhook_id = webhook_id
         self._audience = audience
-        self._timeout = float(timeout)
+        self._timeout = timeout
         self._verify = verify
         self._base_path = "/" + base_path.strip("/") if base_path.strip("/") else ""
         self._ssl_context: ssl.SSLContext | None = None
