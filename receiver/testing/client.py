@@ -45,7 +45,7 @@ import anyio
 import anyio.from_thread
 import httpx
 
-from receiver import answers
+from receiver import _wire_errors as wire_errors
 from receiver._checks import positive_number
 from receiver.app import Receiver
 from receiver.errors import ParameterNotFoundError
@@ -226,13 +226,13 @@ class CallResult:
     def error(self) -> dict[str, Any] | None:
         """The object-level ``error`` of a 200 answer (``{"id", "message"}``), else None."""
         answer = self._answer
-        return None if answer is None else answers.error_of(answer.get("error"))
+        return None if answer is None else wire_errors.error_of(answer.get("error"))
 
     @property
     def refused(self) -> bool:
         """A 200 with an error on the object or on a parameter."""
         answer = self._answer
-        return answer is not None and answers.dict_has_error(answer)
+        return answer is not None and wire_errors.has_errors(answer)
 
     @property
     def accepted(self) -> bool:
@@ -261,7 +261,7 @@ class CallResult:
                 f" parameters. {self._verdict()}."
             )
         known = []
-        for group in answers.parameter_groups(answer):
+        for group in wire_errors.parameter_groups(answer):
             for parameter in group:
                 if isinstance(parameter, Mapping):
                     if parameter.get("externalId") == external_id:
@@ -280,7 +280,7 @@ class CallResult:
         >>> result.parameter_error("partner_id")
         {'id': 'P1', 'message': 'Unknown partner.'}
         """
-        return answers.parameter_error(self.parameter(external_id))
+        return wire_errors.parameter_error(self.parameter(external_id))
 
     # -- printing -------------------------------------------------------------------------------
 
@@ -311,7 +311,7 @@ class CallResult:
             errors.append(f"error {_error_text(self.error)}")
         errors.extend(
             f"parameter {name} error {_error_text(error)}"
-            for name, error in answers.parameter_errors(answer)
+            for name, error in wire_errors.parameter_errors(answer)
         )
         return ", ".join(errors) if errors else "no error"
 
