@@ -373,7 +373,7 @@ class RedisStore:
                         delta.successes,
                         delta.failures,
                         int(delta.saw_success),
-                        delta.failures_after_success,
+                        delta.failures_since_last_success,
                         delta.webhook_type or "",
                     ]
                     for record in (delta.last_call, delta.last_success, delta.last_failure):
