@@ -31,7 +31,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path, PurePosixPath
 from typing import Final
 
-from receiver.errors import UnknownWebhookTypeError
+from receiver.errors import ReceiverError, UnknownWebhookTypeError
 from receiver.types import KNOWN_WEBHOOK_TYPES, WebhookType, parse_known_webhook_type
 
 __all__ = [
@@ -52,7 +52,7 @@ __all__ = [
 ]
 
 
-class ScaffoldError(Exception):
+class ScaffoldError(ReceiverError):
     """A project cannot be created as asked; the message says what to do instead."""
 
 

@@ -41,6 +41,7 @@ import random
 from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from typing import Any, Final, NamedTuple
 
+from receiver.errors import ReceiverError
 from receiver.models import (
     MODEL_BY_OBJECT_TYPE,
     Account,
@@ -114,7 +115,7 @@ def _is_remove(value: object) -> bool:
     return type(value).__qualname__ == "_Remove" and type(value).__module__ == __name__
 
 
-class SampleError(ValueError):
+class SampleError(ReceiverError, ValueError):
     """An override that cannot be applied (a path that does not exist, an unknown parameter)."""
 
 
