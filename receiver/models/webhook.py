@@ -180,7 +180,7 @@ class _Normalized:
 UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
 
 
-class Counts(Protocol):
+class _Counts(Protocol):
     """The four counters of a webhook's statistics, wherever they are kept: this model, the
     receiver's per-webhook entry and the delta a process flushes (``receiver.stats``)."""
 
@@ -190,7 +190,7 @@ class Counts(Protocol):
     failures_since_last_success: int
 
 
-def count_call(counts: Counts, *, success: bool) -> None:
+def count_call(counts: _Counts, *, success: bool) -> None:
     """Count one call, the way the platform does (C-WBH BR-007): a success resets
     ``failuresSinceLastSuccess``, a failure adds one to it. The one place this rule is written;
     whether a call is a success is the caller's (the receiver: it answered 2xx; the simulator:
@@ -204,7 +204,7 @@ def count_call(counts: Counts, *, success: bool) -> None:
         counts.failures_since_last_success += 1
 
 
-def add_counts(counts: Counts, later: Counts) -> None:
+def add_counts(counts: _Counts, later: _Counts) -> None:
     """Add ``later``, counted after every call in ``counts``, as if each of its calls had been
     counted here: when ``later`` saw a success, its own failures since then are the ones since
     the last success; otherwise all its failures add to them. (The Redis store's merge script
