@@ -7,75 +7,29 @@ is only sent when it is a JSON object with the request's ``id`` (platform.md §3
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import pydantic_core
 
+# Finding and clearing errors on a dict has one rule, in receiver._wire_errors; the names it
+# had here stay importable from here.
+from receiver._wire_errors import clear_errors, has_errors
+from receiver._wire_errors import error_of as error_of
+from receiver._wire_errors import parameter_error as parameter_error
+from receiver._wire_errors import parameter_errors as parameter_errors
+from receiver._wire_errors import parameter_groups as parameter_groups
 from receiver.errors import AnswerError
 from receiver.models import ObjectModel
 
 
 def clear_dict_errors(data: dict[str, Any]) -> None:
-    """``error`` and every ordering parameter's ``error`` set to null where present (both
-    reference vendors do this before validating, platform.md §3.2)."""
-    if "error" in data:
-        data["error"] = None
-    parameters = data.get("parameters")
-    if isinstance(parameters, dict):
-        ordering = parameters.get("ordering")
-        if isinstance(ordering, list):
-            for parameter in ordering:
-                if isinstance(parameter, dict) and "error" in parameter:
-                    parameter["error"] = None
+    """Null the object's ``error`` and its parameters' errors where present, as
+    ``Model.clear_errors()`` does (both reference vendors clear them before validating,
+    platform.md §3.2); the rule is :func:`receiver._wire_errors.clear_errors`."""
+    clear_errors(data)
 
 
-def error_of(value: Any) -> dict[str, Any] | None:
-    """An ``error`` value as a dict, or None when there is none (a bare string is the OpenAPI
-    Request's shape)."""
-    if isinstance(value, Mapping) and value:
-        return dict(value)
-    if isinstance(value, str) and value:
-        return {"message": value}
-    return None
-
-
-def parameter_groups(data: Mapping[str, Any]) -> list[list[Any]]:
-    """The object's parameter lists: ``ordering`` first, then the other phases; the OpenAPI
-    Request's flat list as one group."""
-    bag = data.get("parameters")
-    if isinstance(bag, list):
-        return [bag]
-    if isinstance(bag, Mapping):
-        names = sorted(bag, key=lambda name: name != "ordering")
-        return [bag[name] for name in names if isinstance(bag[name], list)]
-    return []
-
-
-def parameter_error(parameter: Mapping[str, Any]) -> dict[str, Any] | None:
-    """A parameter's error: ``error``, or the OpenAPI Request's ``errorCode``/``errorMessage``."""
-    error = error_of(parameter.get("error"))
-    if error is None and (parameter.get("errorCode") or parameter.get("errorMessage")):
-        error = {"id": parameter.get("errorCode"), "message": parameter.get("errorMessage")}
-    return error
-
-
-def parameter_errors(data: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    """``(externalId or id or #position, error)`` for every parameter that carries an error."""
-    found = []
-    for group in parameter_groups(data):
-        for position, parameter in enumerate(group):
-            if isinstance(parameter, Mapping):
-                error = parameter_error(parameter)
-                if error is not None:
-                    name = parameter.get("externalId") or parameter.get("id") or f"#{position}"
-                    found.append((str(name), error))
-    return found
-
-
-def dict_has_error(data: Mapping[str, Any]) -> bool:
-    """True when the object refuses something: an error on it or on one of its parameters."""
-    return error_of(data.get("error")) is not None or bool(parameter_errors(data))
+dict_has_error = has_errors  # its name here, for the receiver and the harness
 
 
 def serialize_answer(result: Any, received: Any, request_id: str) -> tuple[bytes, bool]:

@@ -29,9 +29,14 @@ from click.shell_completion import CompletionItem
 
 from receiver import serving, tokens
 from receiver._loader import AppLoadError
-from receiver.errors import ConfigurationError, SecretConfigurationError
+from receiver.errors import ConfigurationError, SecretConfigurationError, UnknownWebhookTypeError
 from receiver.secrets import is_plausible_webhook_id, validate_secret
-from receiver.types import KNOWN_WEBHOOK_TYPES, WebhookType, suggestions
+from receiver.types import (
+    KNOWN_WEBHOOK_TYPES,
+    WebhookType,
+    parse_known_webhook_type,
+    suggestions,
+)
 
 SECRET_ENV: Final = "RECEIVER_SECRET"  # noqa: S105 - the variable's name
 WEBHOOK_ID_ENV: Final = "RECEIVER_WEBHOOK_ID"
@@ -302,29 +307,12 @@ def token(secret: str, webhook_id: str, ttl: int, audience: str | None) -> None:
 # -- send and samples -----------------------------------------------------------------------------
 
 
-def unknown_choice(what: str, value: str, choices: Sequence[str], listing: str) -> str:
-    """``Unknown <what> 'x'. Did you mean 'y'?`` or, with nothing close, where to find them."""
-    close = suggestions(value, choices)
+def unknown_choice(what: str, value: str, close: Sequence[str], listing: str) -> str:
+    """``Unknown <what> 'x'. Did you mean 'y'?`` with the ``close`` names or, with none, where
+    to find them."""
     if close:
         return f"Unknown {what} {value!r}. Did you mean {' or '.join(map(repr, close))}?"
     return f"Unknown {what} {value!r}; {listing}."
-
-
-def parse_webhook_type(value: str) -> WebhookType:
-    """A known webhook type from any casing (``validatePurchaseOrderDraft``,
-    ``ValidatePurchaseOrderDraft``, ...); ValueError names close matches."""
-    by_lower = {str(known).lower(): known for known in KNOWN_WEBHOOK_TYPES}
-    known = by_lower.get(value.strip().lower())
-    if known is None:
-        raise ValueError(
-            unknown_choice(
-                "webhook type",
-                value,
-                KNOWN_WEBHOOK_TYPES,
-                "known types: " + ", ".join(KNOWN_WEBHOOK_TYPES),
-            )
-        )
-    return known
 
 
 if TYPE_CHECKING:
@@ -336,7 +324,7 @@ else:  # click < 8.3 has no generic ParamType
 
 
 class WebhookTypeParam(_ParamType):
-    """``--type``: a known webhook type in PascalCase or lowerCamelCase."""
+    """``--type``: a known webhook type, spelled as :func:`parse_known_webhook_type` reads it."""
 
     name = "TYPE"
 
@@ -346,9 +334,11 @@ class WebhookTypeParam(_ParamType):
         if isinstance(value, WebhookType) and value.known:
             return value
         try:
-            return parse_webhook_type(str(value))
-        except ValueError as exc:
-            self.fail(str(exc), param, ctx)
+            return parse_known_webhook_type(str(value))
+        except UnknownWebhookTypeError as exc:
+            listing = "known types: " + ", ".join(KNOWN_WEBHOOK_TYPES)
+            message = unknown_choice("webhook type", exc.value, exc.suggestions, listing)
+            self.fail(message, param, ctx)
 
     def shell_complete(
         self, ctx: click.Context, param: click.Parameter, incomplete: str
@@ -396,8 +386,9 @@ def sample_info(name: str) -> tuple[str, WebhookType]:
     try:
         info = samples.info(name)
     except KeyError:
+        close = suggestions(name, samples.NAMES)
         raise ValueError(
-            unknown_choice("sample", name, samples.NAMES, "`receiver samples` lists them")
+            unknown_choice("sample", name, close, "`receiver samples` lists them")
         ) from None
     return info.name, info.webhook_type
 

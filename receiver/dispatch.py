@@ -15,13 +15,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, get_origin
 
+from receiver._checks import positive_number
 from receiver._deadline import run_with_deadline
 from receiver._threads import OverdueThreadsError, ThreadBudget
 from receiver.answers import error_body, serialize_answer
 from receiver.calllog import log_field
 from receiver.errors import AnswerError, ConfigurationError
 from receiver.models import MODEL_BY_OBJECT_TYPE
-from receiver.settings import FailurePolicy, check_failure_policy, positive
+from receiver.settings import FailurePolicy, check_failure_policy
 from receiver.types import ANSWER, ObjectType, WebhookType
 from receiver.wire import REJECT_ERROR_ID, ErrorId, Message, Outcome
 
@@ -101,7 +102,7 @@ def make_handler(
     if not callable(fn):
         raise ConfigurationError(f"The handler for {webhook_type} must be callable, not {fn!r}.")
     if deadline is not None:
-        deadline = positive("deadline", deadline, "seconds")
+        deadline = positive_number("deadline", deadline)
     policy = check_failure_policy(failure_policy) if failure_policy is not None else None
     name = getattr(fn, "__qualname__", fn)
     try:

@@ -3,6 +3,8 @@
     ReceiverError
     ├── ConfigurationError          the app is set up wrongly; raised at registration/startup
     │   ├── UnknownWebhookTypeError     a type name we do not know ("Did you mean ...?")
+    │   ├── InvalidNumberError          a timeout, deadline or size that is not a finite number
+    │   │                               above 0 (or 0 or more)
     │   ├── DuplicateHandlerError       a second handler for one webhook type
     │   ├── RegistrationClosedError     add_handler() after the app served its first call
     │   ├── AmbiguousHandlersError      one URL, several handlers, no webhooks= map to choose
@@ -12,11 +14,30 @@
     ├── RequestError                a call's HTTP request is unusable (400/405/413/415)
     ├── AnswerError                 the handler's answer cannot be sent to the platform
     ├── StoreUnavailableError       the shared store (Redis) did not answer in time
-    └── ModelError                  a model got something it cannot hold
-        ├── InvalidObjectError          from_json/from_dict: not JSON, not an object, no string id
-        ├── MessageTooLongError         an error message over the platform's 4000 characters
-        ├── ParameterNotFoundError      order.parameter("x") where no parameter is "x"
-        └── LineNotFoundError           order.line("ALI-...") where no line has that id
+    ├── ModelError                  a model got something it cannot hold
+    │   ├── InvalidObjectError          from_json/from_dict: not JSON, not an object, no string id
+    │   ├── MessageTooLongError         an error message over the platform's 4000 characters
+    │   ├── ParameterNotFoundError      order.parameter("x") where no parameter is "x"
+    │   └── LineNotFoundError           order.line("ALI-...") where no line has that id
+    ├── AppLoadError                (receiver._loader) `receiver serve APP` cannot load APP;
+    │                               ``kind`` is a stable code
+    ├── ScaffoldError               (receiver.scaffold) `receiver new`/create_project() cannot
+    │   │                           create the project as asked
+    │   ├── InvalidNameError            the project name makes no usable package
+    │   ├── UnknownTypeError            a --types name that is no webhook type
+    │   └── DirectoryNotEmptyError      the target directory has files and force is not given
+    ├── SampleError                 (receiver.testing.overrides) an override that cannot be
+    │                               applied to a sample (no such path or parameter)
+    ├── OverdueThreadsError         (receiver._threads) a sync handler's call refused at once: too
+    │                               many of its threads still run past their deadline
+    └── Problem                     (receiver.simulator.problems) the simulator's API refuses a
+                                    request; answered as ProblemDetails with its ``status``
+
+The classes outside this module live beside the code that raises them; every exception class
+of the package is here (tests/test_errors.py walks the package to keep it so). Some are also the
+built-in error a caller would catch: UnknownWebhookTypeError, InvalidNumberError,
+InvalidObjectError, MessageTooLongError, InvalidNameError, UnknownTypeError and SampleError are
+ValueErrors; ParameterNotFoundError and LineNotFoundError are KeyErrors.
 
 Messages say what happened and what to do; they never contain a token or a secret.
 """
@@ -51,6 +72,11 @@ class UnknownWebhookTypeError(ConfigurationError, ValueError):
             " Known types are listed in receiver.types.KNOWN_WEBHOOK_TYPES; to register a type"
             " the platform added after this release, pass allow_unknown=True to add_handler()."
         )
+
+
+class InvalidNumberError(ConfigurationError, ValueError):
+    """A setting that must be a finite number (above 0, or 0 or more) got something else: 0,
+    a negative number, NaN, an infinity, a bool or a value that is not a number at all."""
 
 
 class DuplicateHandlerError(ConfigurationError):

@@ -18,7 +18,6 @@ in memory first, so a bad name or type never leaves half a project behind.
 
 from __future__ import annotations
 
-import difflib
 import json
 import keyword
 import os
@@ -36,11 +35,13 @@ from importlib.resources.abc import Traversable
 from pathlib import Path, PurePosixPath
 from typing import Final
 
+from receiver.errors import ReceiverError, UnknownWebhookTypeError
 from receiver.types import (
     KNOWN_WEBHOOK_TYPES,
     PURCHASE_WEBHOOK_TYPES,
     SELECT_ORDER_LINES,
     WebhookType,
+    parse_known_webhook_type,
 )
 
 __all__ = [
@@ -62,7 +63,7 @@ __all__ = [
 ]
 
 
-class ScaffoldError(Exception):
+class ScaffoldError(ReceiverError):
     """A project cannot be created as asked; the message says what to do instead."""
 
 
@@ -276,18 +277,10 @@ DEFAULT_TYPES: Final[tuple[WebhookType, ...]] = (WebhookType("ValidatePurchaseOr
 ALL: Final = "all"
 
 
-def _type_key(value: str) -> str:
-    """The spelling-free form of a type name: ``validate_purchase_order_draft``,
-    ``validatePurchaseOrderDraft`` and ``ValidatePurchaseOrderDraft`` are one type."""
-    return re.sub(r"[-_\s]", "", value).lower()
-
-
-_BY_KEY: Final = {_type_key(kind): kind for kind in KNOWN_WEBHOOK_TYPES}
-
-
 def parse_types(value: str | Iterable[str]) -> tuple[WebhookType, ...]:
-    """The webhook types named in ``value``: a comma-separated string or a list, in PascalCase,
-    lowerCamelCase or as decorator names (``validate_change_order_draft``); ``all`` is every
+    """The webhook types named in ``value``: a comma-separated string or a list, each name
+    spelled as :func:`receiver.types.parse_known_webhook_type` reads it (PascalCase,
+    lowerCamelCase, the decorator's ``validate_change_order_draft``, ...); ``all`` is every
     type. The result is in the platform's order, without repeats. UnknownTypeError suggests
     close names.
 
@@ -305,35 +298,14 @@ def parse_types(value: str | Iterable[str]) -> tuple[WebhookType, ...]:
         if name.lower() == ALL:
             chosen.update(KNOWN_WEBHOOK_TYPES)
             continue
-        known = _BY_KEY.get(_type_key(name))
-        if known is None:
-            raise UnknownTypeError(_unknown_type_message(name))
-        chosen.add(known)
+        try:
+            chosen.add(parse_known_webhook_type(name))
+        except UnknownWebhookTypeError as exc:
+            raise UnknownTypeError(_unknown_type_message(name, exc.suggestions)) from None
     return tuple(kind for kind in KNOWN_WEBHOOK_TYPES if kind in chosen)
 
 
-def _close_types(name: str) -> list[WebhookType]:
-    """The types closest to ``name``: the best match and any about as close, at most three.
-
-    Compared without the ``validate`` every type but one starts with, so that a typo in
-    ``ValidateTerminateOrder`` does not also suggest every other ``Validate...Order...``."""
-
-    def core(key: str) -> str:
-        return key.removeprefix("validate")
-
-    wanted = core(_type_key(name))
-    scored = sorted(
-        ((difflib.SequenceMatcher(None, wanted, core(key)).ratio(), key) for key in _BY_KEY),
-        reverse=True,
-    )
-    best = scored[0][0]
-    if best < 0.6:
-        return []
-    return [_BY_KEY[key] for ratio, key in scored[:3] if ratio >= best - 0.05]
-
-
-def _unknown_type_message(name: str) -> str:
-    close = _close_types(name)
+def _unknown_type_message(name: str, close: list[str]) -> str:
     if close:
         return (
             f"Unknown webhook type {name!r}. Did you mean"

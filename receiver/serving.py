@@ -46,11 +46,11 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Final
 
+from receiver._checks import positive_number
 from receiver._loader import LoadedApp, load_app
 from receiver._protocol import BoundedHeadProtocol
 from receiver._tls import DevCertificate, ensure_dev_certificate
 from receiver.errors import ConfigurationError
-from receiver.settings import positive
 
 __all__ = [
     "DEFAULT_GRACEFUL_TIMEOUT",
@@ -153,7 +153,7 @@ def server_options(
         raise ConfigurationError(
             f"--limit-concurrency must be a whole number of 1 or more, not {limit_concurrency!r}."
         )
-    keep_alive = positive("--keep-alive", keep_alive, "seconds")
+    keep_alive = positive_number("--keep-alive", keep_alive)
     graceful_timeout = check_graceful_timeout(graceful_timeout)
     options: dict[str, Any] = {
         "app": loaded.import_string,

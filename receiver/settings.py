@@ -24,7 +24,6 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import math
 import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any, Final, Literal, TypedDict, TypeVar
@@ -32,6 +31,7 @@ from typing import Annotated, Any, Final, Literal, TypedDict, TypeVar
 from pydantic import ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from receiver._checks import positive_number
 from receiver.errors import ConfigurationError
 from receiver.logs import LOG_FORMATS, LogFormat
 from receiver.store import DEFAULT_TIMEOUT
@@ -236,13 +236,13 @@ class Settings(BaseSettings):
     @classmethod
     @_refusals
     def _seconds(cls, value: Any, info: ValidationInfo) -> float:
-        return positive(str(info.field_name), _number(value), "seconds")
+        return positive_number(str(info.field_name), _number(value))
 
     @field_validator("max_body_size", mode="before")
     @classmethod
     @_refusals
     def _bytes(cls, value: Any) -> int:
-        return int(positive("max_body_size", _number(value), "bytes"))
+        return int(positive_number("max_body_size", _number(value), "bytes"))
 
     @field_validator("leeway", mode="before")
     @classmethod
@@ -375,15 +375,3 @@ def check_failure_policy(value: object) -> FailurePolicy:
         f"Unknown failure_policy {value!r}; use 'error' (answer 500), 'reject' (answer 200 with"
         " an error on the object) or 'accept' (answer 200 with the object unchanged)."
     )
-
-
-def positive(name: str, value: Any, unit: str) -> float:
-    """``value`` as a float when it is a positive finite number; ConfigurationError otherwise."""
-    try:
-        number = float(value)
-        ok = number > 0 and math.isfinite(number) and not isinstance(value, bool | str)
-    except (TypeError, ValueError):
-        ok = False
-    if not ok:
-        raise ConfigurationError(f"{name} must be a positive number of {unit}, not {value!r}.")
-    return number

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any, Final
 
-from receiver.models.webhook import http_status_name
+from receiver.models.webhook import add_counts, count_call, http_status_name
 
 # A call record keeps the start of the answer for debugging, never the whole order.
 RESPONSE_EXCERPT = 1024
@@ -117,29 +117,12 @@ class WebhookStats:
     updated: float = field(default_factory=time.monotonic)
 
     def record(self, call: dict[str, Any]) -> None:
-        self.total += 1
-        if call["success"]:
-            self.successes += 1
-            self.failures_since_last_success = 0
-            self.last_success = call
-        else:
-            self.failures += 1
-            self.failures_since_last_success += 1
-            self.last_failure = call
-        self.last_call = call
-        if call.get("webhookType"):
-            self.webhook_type = call["webhookType"]
+        _record(self, call)
         self.updated = time.monotonic()
 
     def merge(self, delta: StatsDelta) -> None:
         """Add what another process saw after everything already counted here."""
-        self.total += delta.total
-        self.successes += delta.successes
-        self.failures += delta.failures
-        if delta.saw_success:
-            self.failures_since_last_success = delta.failures_after_success
-        else:
-            self.failures_since_last_success += delta.failures
+        add_counts(self, delta)
         self.last_call = _newer(self.last_call, delta.last_call)
         self.last_success = _newer(self.last_success, delta.last_success)
         self.last_failure = _newer(self.last_failure, delta.last_failure)
@@ -217,29 +200,31 @@ class StatsDelta:
     successes: int = 0
     failures: int = 0
     # Failures after the last success of this delta (all of them when it saw none).
-    failures_after_success: int = 0
+    failures_since_last_success: int = 0
     webhook_type: str | None = None
     last_call: dict[str, Any] | None = None
     last_success: dict[str, Any] | None = None
     last_failure: dict[str, Any] | None = None
 
     def record(self, call: dict[str, Any]) -> None:
-        self.total += 1
-        if call["success"]:
-            self.successes += 1
-            self.failures_after_success = 0
-            self.last_success = call
-        else:
-            self.failures += 1
-            self.failures_after_success += 1
-            self.last_failure = call
-        self.last_call = call
-        if call.get("webhookType"):
-            self.webhook_type = call["webhookType"]
+        _record(self, call)
 
     @property
     def saw_success(self) -> bool:
         return self.successes > 0
+
+
+def _record(entry: WebhookStats | StatsDelta, call: dict[str, Any]) -> None:
+    """Count ``call`` (a :func:`call_record`) and keep it as the last call, success or failure."""
+    success = call["success"]
+    count_call(entry, success=success)
+    if success:
+        entry.last_success = call
+    else:
+        entry.last_failure = call
+    entry.last_call = call
+    if call.get("webhookType"):
+        entry.webhook_type = call["webhookType"]
 
 
 class PendingStatistics:

@@ -30,6 +30,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pydantic_core
 
+from receiver._checks import non_negative_number, positive_number
 from receiver.errors import ConfigurationError, StoreUnavailableError
 from receiver.stats import Statistics, StatsDelta, WebhookStats
 
@@ -215,14 +216,10 @@ class RedisStore:
             raise ConfigurationError(
                 "A redis:// store needs the redis package: pip install 'mpt-receiver[redis]'."
             ) from None
-        if not timeout > 0:
-            raise ConfigurationError(f"timeout must be a positive number of seconds: {timeout!r}")
-        if retry_interval < 0:
-            raise ConfigurationError(f"retry_interval must be >= 0: {retry_interval!r}")
+        self.timeout = positive_number("timeout", timeout)
+        self.retry_interval = non_negative_number("retry_interval", retry_interval)
         self.url = url
         self.prefix = prefix
-        self.timeout = float(timeout)
-        self.retry_interval = float(retry_interval)
         self.max_webhooks = max_webhooks
         self._client: Redis | None = None
         # Checks of the replay guard waiting for the batch in progress (see first_use).
@@ -376,7 +373,7 @@ class RedisStore:
                         delta.successes,
                         delta.failures,
                         int(delta.saw_success),
-                        delta.failures_after_success,
+                        delta.failures_since_last_success,
                         delta.webhook_type or "",
                     ]
                     for record in (delta.last_call, delta.last_success, delta.last_failure):

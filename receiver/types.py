@@ -3,11 +3,17 @@
 The platform spells types in PascalCase on the wire (``ValidatePurchaseOrderDraft``) while its
 public docs use lowerCamelCase (``validatePurchaseOrderDraft``); we accept both and always emit
 PascalCase. Unknown values are kept as they are, so a new platform type never breaks a parse.
+
+A type name a person types (``add_handler``, ``receiver send --type``, ``receiver new --types``)
+goes through :func:`parse_known_webhook_type`, the one rule for those: any letter case,
+PascalCase, lowerCamelCase, the decorator's snake_case or kebab-case, with spaces around it.
+Its error suggests the names :func:`close_webhook_types` finds, wherever it is raised.
 """
 
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
@@ -136,22 +142,68 @@ OBJECT_TYPE_BY_ID_PREFIX: Final[dict[str, ObjectType]] = {
 }
 
 
+def _type_key(value: str) -> str:
+    """The spelling-free form of a type name: ``validate_purchase_order_draft``,
+    ``validatePurchaseOrderDraft`` and ``ValidatePurchaseOrderDraft`` are one type."""
+    return re.sub(r"[-_\s]", "", value).lower()
+
+
+# No two known types share a key (tests/test_types.py checks it), so the loose spellings
+# cannot pick the wrong type.
+_KNOWN_BY_KEY: Final[dict[str, WebhookType]] = {
+    _type_key(kind): kind for kind in KNOWN_WEBHOOK_TYPES
+}
+
+
 def parse_known_webhook_type(value: str) -> WebhookType:
-    """Normalize ``value`` and insist it is a type we know; the error suggests close matches.
+    """The known webhook type ``value`` names, in PascalCase; UnknownWebhookTypeError (a
+    ValueError) suggests close names. Any letter case, PascalCase, lowerCamelCase, snake_case
+    (the decorator's name) and kebab-case work, with spaces around the name.
 
     >>> parse_known_webhook_type("validateChangeOrderDraft")
+    'ValidateChangeOrderDraft'
+    >>> parse_known_webhook_type(" validate_change_order_draft ")
     'ValidateChangeOrderDraft'
     """
     from receiver.errors import UnknownWebhookTypeError
 
-    webhook_type = WebhookType(value)
-    if not webhook_type.known:
-        raise UnknownWebhookTypeError(value, suggestions(value, KNOWN_WEBHOOK_TYPES))
-    return webhook_type
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, got {type(value).__name__}")
+    known = _KNOWN_BY_KEY.get(_type_key(value))
+    if known is None:
+        raise UnknownWebhookTypeError(value, close_webhook_types(value))
+    return known
+
+
+def close_webhook_types(value: str) -> list[WebhookType]:
+    """The known types closest to ``value``: the best match and any about as close, at most
+    three, none when nothing is close. The one "Did you mean ...?" rule for type names.
+
+    Compared without separators and case, and without the ``validate`` every type but one
+    starts with, so that a typo in ``ValidateTerminateOrder`` does not also suggest every other
+    ``Validate...Order...``.
+
+    >>> close_webhook_types("validate_terminate_ordr")
+    ['ValidateTerminateOrder']
+    """
+
+    def core(key: str) -> str:
+        return key.removeprefix("validate")
+
+    wanted = core(_type_key(value))
+    scored = sorted(
+        ((difflib.SequenceMatcher(None, wanted, core(key)).ratio(), key) for key in _KNOWN_BY_KEY),
+        reverse=True,
+    )
+    best = scored[0][0]
+    if best < 0.6:
+        return []
+    return [_KNOWN_BY_KEY[key] for ratio, key in scored[:3] if ratio >= best - 0.05]
 
 
 def suggestions(value: str, choices: Iterable[str]) -> list[str]:
-    """Close matches for ``value`` among ``choices``, case-insensitively."""
+    """Close matches for ``value`` among ``choices``, case-insensitively (for names other than
+    webhook types, e.g. the samples'; types use :func:`close_webhook_types`)."""
     by_lower = {choice.lower(): choice for choice in choices}
     matches = difflib.get_close_matches(value.lower(), list(by_lower), n=3, cutoff=0.6)
     return [by_lower[match] for match in matches]

@@ -1053,14 +1053,13 @@ URL_OK = "http://127.0.0.1:9/"
         pytest.param(
             ["-t", "ValidatePurchaseOrderDraf"], None,
             "Error: Invalid value for '--type' / '-t': Unknown webhook type"
-            " 'ValidatePurchaseOrderDraf'. Did you mean 'ValidatePurchaseOrderDraft' or"
-            " 'ValidateChangeOrderDraft' or 'ValidatePurchaseOrderQuerying'?",
+            " 'ValidatePurchaseOrderDraf'. Did you mean 'ValidatePurchaseOrderDraft'?",
             id="type-typo",
         ),
         pytest.param(
             ["-t", "validateaccont"], None,
             "Error: Invalid value for '--type' / '-t': Unknown webhook type 'validateaccont'."
-            " Did you mean 'ValidateAccount' or 'ValidateAnswer' or 'ValidateReEnrollment'?",
+            " Did you mean 'ValidateAccount'?",
             id="type-typo-lowercase",
         ),
         pytest.param(

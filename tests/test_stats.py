@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from receiver.models.webhook import Statistics, add_counts
 from receiver.stats import (
     PendingStatistics,
     StatsDelta,
@@ -92,6 +93,43 @@ def test_flushes_sent_again_are_counted_once(
         return
     assert merged is not None
     assert counters(merged) == counters(recorded(calls))
+
+
+def four(counts: Any) -> tuple[int, int, int, int]:
+    return (counts.total, counts.successes, counts.failures, counts.failures_since_last_success)
+
+
+@given(outcomes)
+def test_the_receiver_its_deltas_and_the_model_count_alike(results: list[bool]) -> None:
+    """One counting rule (models.webhook.count_call) behind the receiver's entry, a process's
+    delta and the Statistics model the simulator keeps; the wire shape is the model's."""
+    calls = [make_call(number, success) for number, success in enumerate(results)]
+    delta, model = StatsDelta(), Statistics()
+    for call in calls:
+        delta.record(call)
+        model.record(success=call["success"])
+    stats = recorded(calls)
+    assert four(stats) == four(delta) == four(model)
+    assert stats.to_wire()["statistics"] == model.to_dict()
+    trailing_failures = 0
+    for success in reversed(results):
+        if success:
+            break
+        trailing_failures += 1
+    assert four(stats) == (len(results), sum(results), results.count(False), trailing_failures)
+
+
+@given(outcomes, outcomes)
+def test_adding_counts_is_counting_the_later_calls(first: list[bool], later: list[bool]) -> None:
+    counts, added, each = Statistics(), Statistics(), Statistics()
+    for success in first:
+        counts.record(success=success)
+        each.record(success=success)
+    for success in later:
+        added.record(success=success)
+        each.record(success=success)
+    add_counts(counts, added)
+    assert counts == each
 
 
 def test_flushes_of_two_processes_with_the_same_number_both_count() -> None:

@@ -22,6 +22,7 @@ from typing import Annotated, Any, ClassVar, Final, Self
 import pydantic_core
 from pydantic import Field, TypeAdapter
 
+from receiver._wire_errors import clear_parameter_errors, parameters_may_have_errors
 from receiver.errors import InvalidObjectError
 from receiver.models._base import (
     _LENIENT,
@@ -33,11 +34,7 @@ from receiver.models._base import (
     collector_paused,
 )
 from receiver.models.messages import Message
-from receiver.models.parameters import (
-    ParameterBag,
-    clear_wire_parameter_errors,
-    wire_parameters_may_have_errors,
-)
+from receiver.models.parameters import ParameterBag
 
 _SCALARS = (str, int, float, bool)
 
@@ -315,7 +312,7 @@ class ObjectModel(WireModel):
         bag = self._parameter_bag
         if bag is not None:
             raw = self._unread("parameters")
-            if raw is not None and not wire_parameters_may_have_errors(raw, bag._searched):
+            if raw is not None and not parameters_may_have_errors(raw, bag._searched):
                 return False
         return any(parameter.has_error for parameter in self.all_parameters())
 
@@ -324,7 +321,7 @@ class ObjectModel(WireModel):
         bag = self._parameter_bag
         raw = self._unread("parameters") if bag is not None else None
         if bag is not None and raw is not None:
-            clear_wire_parameter_errors(raw, bag._cleared)
+            clear_parameter_errors(raw, bag._cleared)
             return
         parameters = getattr(self, "parameters", None)
         if isinstance(parameters, ParameterBag):

@@ -213,36 +213,3 @@ def parameter_in(bag: object, external_id: str) -> Parameter:
 def find_parameter_in(bag: object, external_id: str) -> Parameter | None:
     """``bag.find_parameter(external_id)``, or None when there is no bag."""
     return bag.find_parameter(external_id) if isinstance(bag, ParameterBag) else None
-
-
-# The same two walks over a ``parameters`` value still in its wire form (a dict straight from the
-# JSON parser, see ObjectModel.from_json): what the bag model would do, without building it. Every
-# dict in a parameter list becomes a Parameter, and a Parameter's ``error`` is its wire key
-# ``error``, so these give the same answers as the model walks above.
-
-
-def clear_wire_parameter_errors(bag: object, names: tuple[str, ...]) -> None:
-    """Set ``error`` to null in the parameter dicts of lists ``names`` of a wire bag, where
-    the key is present (what ``ParameterBag.clear_errors`` does to the models)."""
-    if not isinstance(bag, dict):
-        return
-    for name in names:
-        group = bag.get(name)
-        if isinstance(group, list):
-            for parameter in group:
-                if isinstance(parameter, dict) and "error" in parameter:
-                    parameter["error"] = None
-
-
-def wire_parameters_may_have_errors(bag: object, names: tuple[str, ...]) -> bool:
-    """False when no parameter dict in lists ``names`` of a wire bag has a non-null ``error``
-    (so no Parameter built from it has ``has_error``); True when one might."""
-    if not isinstance(bag, dict):
-        return False
-    for name in names:
-        group = bag.get(name)
-        if isinstance(group, list):
-            for parameter in group:
-                if isinstance(parameter, dict) and parameter.get("error") is not None:
-                    return True
-    return False

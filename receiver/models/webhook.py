@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any, Final, Self
+from typing import Annotated, Any, Final, Protocol, Self
 
 from pydantic import (
     AfterValidator,
@@ -180,6 +180,52 @@ class _Normalized:
 UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
 
 
+class _Counts(Protocol):
+    """The four counters of a webhook's statistics, wherever they are kept: this model, the
+    receiver's per-webhook entry and the delta a process flushes (``receiver.stats``)."""
+
+    total: int
+    successes: int
+    failures: int
+    failures_since_last_success: int
+
+
+def count_call(counts: _Counts, *, success: bool) -> None:
+    """Count one call, the way the platform does (platform.md §4.3.1): a success resets
+    ``failuresSinceLastSuccess``, a failure adds one to it. The one place this rule is written;
+    whether a call is a success is the caller's (the receiver: it answered 2xx; the simulator:
+    the vendor's answer could be applied)."""
+    counts.total += 1
+    if success:
+        counts.successes += 1
+        counts.failures_since_last_success = 0
+    else:
+        counts.failures += 1
+        counts.failures_since_last_success += 1
+
+
+def add_counts(counts: _Counts, later: _Counts) -> None:
+    """Add ``later``, counted after every call in ``counts``, as if each of its calls had been
+    counted here: when ``later`` saw a success, its own failures since then are the ones since
+    the last success; otherwise all its failures add to them. (The Redis store's merge script
+    does the same in Lua, ``receiver.store._MERGE``.)
+
+    >>> counts, later = Statistics(), Statistics()
+    >>> _ = counts.record(success=False).record(success=False)
+    >>> _ = later.record(success=True).record(success=False)
+    >>> add_counts(counts, later)
+    >>> counts.to_dict()
+    {'total': 4, 'successes': 1, 'failures': 3, 'failuresSinceLastSuccess': 1}
+    """
+    counts.total += later.total
+    counts.successes += later.successes
+    counts.failures += later.failures
+    if later.successes:
+        counts.failures_since_last_success = later.failures_since_last_success
+    else:
+        counts.failures_since_last_success += later.failures
+
+
 class Statistics(WireModel):
     """Call counters of a webhook (OAS ``WebhookStatistics``); always dumped complete.
 
@@ -198,14 +244,8 @@ class Statistics(WireModel):
         self.__pydantic_fields_set__.update(type(self).model_fields)
 
     def record(self, *, success: bool) -> Self:
-        """Count one call, the way the platform does (platform.md §4.3.1)."""
-        self.total += 1
-        if success:
-            self.successes += 1
-            self.failures_since_last_success = 0
-        else:
-            self.failures += 1
-            self.failures_since_last_success += 1
+        """Count one call, the way the platform does (:func:`count_call`)."""
+        count_call(self, success=success)
         return self
 
 

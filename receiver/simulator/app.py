@@ -32,6 +32,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
 
+from receiver._checks import non_negative_number, positive_number
 from receiver._http import header, route_path
 from receiver.errors import ConfigurationError
 from receiver.simulator.api import WebhookApi
@@ -181,10 +182,8 @@ def create_simulator(
     """
     if token is not None and (not isinstance(token, str) or not token.strip()):
         raise ConfigurationError("token must be a non-empty string, or None to generate one.")
-    if not call_timeout > 0:
-        raise ConfigurationError(f"call_timeout must be a positive number, not {call_timeout!r}.")
-    if not retry_delay >= 0:
-        raise ConfigurationError(f"retry_delay must be 0 or more seconds, not {retry_delay!r}.")
+    call_timeout = positive_number("call_timeout", call_timeout)
+    retry_delay = non_negative_number("retry_delay", retry_delay)
     hosts = AllowedHosts(allowed_hosts)  # checked before the database is opened
     try:
         store = Store(db)
@@ -200,8 +199,8 @@ def create_simulator(
         store=store,
         token=token,
         allow_http=allow_http,
-        call_timeout=float(call_timeout),
-        retry_delay=float(retry_delay),
+        call_timeout=call_timeout,
+        retry_delay=retry_delay,
         http_client=http_client,
         allowed_hosts=hosts.names,
     )

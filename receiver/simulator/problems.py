@@ -17,6 +17,8 @@ from typing import Any, Final
 
 from starlette.responses import JSONResponse
 
+from receiver.errors import ReceiverError
+
 PROBLEM_CONTENT_TYPE: Final = "application/problem+json"
 
 # The RFC 9110 sections ASP.NET links as the ``type`` of each status.
@@ -33,7 +35,7 @@ _SECTIONS: Final[dict[int, str]] = {
 }
 
 
-class Problem(Exception):
+class Problem(ReceiverError):
     """An API error: raise it in a route, the app answers it as ProblemDetails.
 
     ``errors`` maps request fields to what is wrong with them (a 400 of validation).

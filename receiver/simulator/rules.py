@@ -31,7 +31,7 @@ from receiver.models.webhook import WebhookStatus
 from receiver.secrets import validate_secret
 from receiver.simulator.problems import Problem, validation_problem
 from receiver.simulator.records import anchor_key
-from receiver.types import KNOWN_WEBHOOK_TYPES, WebhookType, suggestions
+from receiver.types import KNOWN_WEBHOOK_TYPES, WebhookType, close_webhook_types
 
 CREATE_FIELDS: Final = ("type", "description", "url", "criteria", "secret", "status")
 UPDATE_FIELDS: Final = ("webhookId", "type", "description", "url", "criteria", "secret", "status")
@@ -140,7 +140,7 @@ def _webhook_type(
         return None
     webhook_type = WebhookType(value)
     if not webhook_type.known:
-        close = suggestions(value, KNOWN_WEBHOOK_TYPES)
+        close = close_webhook_types(value)
         hint = f" Did you mean {' or '.join(close)}?" if close else ""
         errors["type"] = [
             f"{value!r} is not a webhook type.{hint} Known types: {', '.join(KNOWN_WEBHOOK_TYPES)}."

@@ -37,7 +37,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from receiver._http import is_json_content_type
-from receiver.answers import dict_has_error
+from receiver._wire_errors import has_errors
 from receiver.simulator import firing
 from receiver.simulator._http import read_json
 from receiver.simulator.apply import apply_answer, assign_line_ids
@@ -179,7 +179,7 @@ class Validator:
             return Validation(200, obj, call.outcome, webhook, call)
         updated, changes = apply_answer(kind, obj, call.answer)
         self.store.put_object(kind, updated)
-        outcome = REFUSED if dict_has_error(updated) else ACCEPTED
+        outcome = REFUSED if has_errors(updated) else ACCEPTED
         return Validation(200, updated, outcome, webhook, call, changes)
 
 

@@ -46,7 +46,8 @@ import anyio
 import anyio.from_thread
 import httpx
 
-from receiver import answers
+from receiver import _wire_errors as wire_errors
+from receiver._checks import positive_number
 from receiver._text import type_phrase
 from receiver.app import Receiver
 from receiver.errors import ParameterNotFoundError
@@ -227,13 +228,13 @@ class CallResult:
     def error(self) -> dict[str, Any] | None:
         """The object-level ``error`` of a 200 answer (``{"id", "message"}``), else None."""
         answer = self._answer
-        return None if answer is None else answers.error_of(answer.get("error"))
+        return None if answer is None else wire_errors.error_of(answer.get("error"))
 
     @property
     def refused(self) -> bool:
         """A 200 with an error on the object or on a parameter."""
         answer = self._answer
-        return answer is not None and answers.dict_has_error(answer)
+        return answer is not None and wire_errors.has_errors(answer)
 
     @property
     def accepted(self) -> bool:
@@ -262,7 +263,7 @@ class CallResult:
                 f" parameters. {self._verdict()}."
             )
         known = []
-        for group in answers.parameter_groups(answer):
+        for group in wire_errors.parameter_groups(answer):
             for parameter in group:
                 if isinstance(parameter, Mapping):
                     if parameter.get("externalId") == external_id:
@@ -281,7 +282,7 @@ class CallResult:
         >>> result.parameter_error("partner_id")
         {'id': 'P1', 'message': 'Unknown partner.'}
         """
-        return answers.parameter_error(self.parameter(external_id))
+        return wire_errors.parameter_error(self.parameter(external_id))
 
     # -- printing -------------------------------------------------------------------------------
 
@@ -312,7 +313,7 @@ class CallResult:
             errors.append(f"error {_error_text(self.error)}")
         errors.extend(
             f"parameter {name} error {_error_text(error)}"
-            for name, error in answers.parameter_errors(answer)
+            for name, error in wire_errors.parameter_errors(answer)
         )
         return ", ".join(errors) if errors else "no error"
 
@@ -403,13 +404,13 @@ class PlatformClient:
         if not isinstance(webhook_id, str) or not webhook_id:
             raise ValueError("webhook_id must be the webhook's id, e.g. 'WBH-5433-8787'.")
         validate_secret(secret, owner=f"webhook {webhook_id!r}")
-        if not timeout > 0:
-            raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}.")
+        # InvalidNumberError is a ValueError, as the other argument errors here.
+        timeout = positive_number("timeout", timeout)
         self._target = target
         self._secret = secret
         self._webhook_id = webhook_id
         self._audience = audience
-        self._timeout = float(timeout)
+        self._timeout = timeout
         self._verify = verify
         self._base_path = "/" + base_path.strip("/") if base_path.strip("/") else ""
         self._ssl_context: ssl.SSLContext | None = None

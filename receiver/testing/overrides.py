@@ -24,6 +24,7 @@ from collections.abc import Mapping, MutableMapping
 from typing import Any, Final
 
 from receiver._text import type_phrase
+from receiver.errors import ReceiverError
 from receiver.models import MODEL_BY_OBJECT_TYPE, ValidateAnswer
 from receiver.models._base import WireModel
 from receiver.types import object_type_for_id
@@ -51,7 +52,7 @@ def _is_remove(value: object) -> bool:
     return type(value).__qualname__ == "_Remove" and type(value).__module__ == __name__
 
 
-class SampleError(ValueError):
+class SampleError(ReceiverError, ValueError):
     """An override that cannot be applied (a path that does not exist, an unknown parameter)."""
 
 
