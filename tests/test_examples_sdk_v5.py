@@ -1,5 +1,5 @@
 """examples/sdk_v5_style: an SDK v5 endpoint moved to the receiver keeps its URL, its secret
-settings and its answers.
+settings and its answers; and docs/migrating-from-sdk-v5.md, which it illustrates, runs.
 
 The platform is the simulator, served on a loopback port: it holds the webhooks (one secret per
 product, as EXT_WEBHOOKS_SECRETS has it) and answers the Webhook API lookup the example makes to
@@ -12,7 +12,9 @@ from __future__ import annotations
 import copy
 import importlib
 import json
+import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,8 +23,10 @@ import pytest
 from receiver.simulator import Simulator, create_simulator
 from receiver.simulator._server import ServerThread
 from receiver.testing import PlatformClient, samples, token_without
+from tests.testing.test_plugin import PLUGIN
 
 pytestmark = pytest.mark.slow
+pytest_plugins = ["pytester"]
 
 PRODUCT = "PRD-1111-1111"
 PRODUCT_SECRET = "product-secret-product-secret-sdk-v5"
@@ -286,3 +290,32 @@ class TestWithThePytestPlugin:
 
         assert result.accepted
         assert result.changes.made == []
+
+
+# -- the guide --------------------------------------------------------------------------------
+
+GUIDE = Path(__file__).parent.parent / "docs" / "migrating-from-sdk-v5.md"
+BLOCKS = re.findall(r"^```python\n(.*?)^```", GUIDE.read_text(), re.M | re.S)
+TEST_FILES = [code for code in BLOCKS if code.startswith("# test_")]
+SNIPPETS = [code for code in BLOCKS if not code.startswith("# test_")]
+
+
+def test_the_guide_has_its_examples() -> None:
+    assert len(TEST_FILES) == 1
+    assert len(SNIPPETS) >= 4
+
+
+@pytest.mark.parametrize(
+    "code", [pytest.param(code, id=f"snippet-{number}") for number, code in enumerate(SNIPPETS, 1)]
+)
+def test_guide_snippet_runs(code: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EXT_WEBHOOKS_SECRETS", json.dumps({PRODUCT: PRODUCT_SECRET}))
+    exec(compile(code, str(GUIDE), "exec"), {"__name__": "docs_example"})  # noqa: S102
+
+
+def test_the_guides_test_passes(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_validate=TEST_FILES[0])
+
+    result = pytester.runpytest(*PLUGIN)
+
+    result.assert_outcomes(passed=1)
