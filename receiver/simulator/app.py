@@ -189,21 +189,25 @@ def create_simulator(
         store = Store(db)
     except (OSError, sqlite3.Error) as exc:
         raise ConfigurationError(f"Cannot open the simulator database {db}: {exc}.") from None
-    if token is None:
-        token = (
-            store.setting("api_token", generate_token)
-            if store.path is not None
-            else generate_token()
+    try:
+        if token is None:
+            token = (
+                store.setting("api_token", generate_token)
+                if store.path is not None
+                else generate_token()
+            )
+        return Simulator(
+            store=store,
+            token=token,
+            allow_http=allow_http,
+            call_timeout=call_timeout,
+            retry_delay=retry_delay,
+            http_client=http_client,
+            allowed_hosts=hosts.names,
         )
-    return Simulator(
-        store=store,
-        token=token,
-        allow_http=allow_http,
-        call_timeout=call_timeout,
-        retry_delay=retry_delay,
-        http_client=http_client,
-        allowed_hosts=hosts.names,
-    )
+    except BaseException:
+        store.close()  # the caller never gets the simulator that would close it
+        raise
 
 
 def generate_token() -> str:

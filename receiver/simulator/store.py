@@ -76,11 +76,17 @@ class Store:
             # The file holds webhook secrets: readable by its owner only.
             os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
         target = ":memory:" if self.path is None else str(self.path)
-        self._conn = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
+        conn = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
+        try:  # executescript manages its own transaction
+            conn.executescript(_SCHEMA + f"PRAGMA user_version = {SCHEMA_VERSION};")
+        except BaseException:
+            # A file that is not a database connects and fails here: nobody gets this
+            # connection to close, so it is closed now rather than left to the collector.
+            conn.close()
+            raise
+        self._conn = conn
         # Re-entrant: a change function given to update_webhook may query the store.
         self._lock = threading.RLock()
-        with self._lock:  # executescript manages its own transaction
-            self._conn.executescript(_SCHEMA + f"PRAGMA user_version = {SCHEMA_VERSION};")
 
     def close(self) -> None:
         """Close the database (idempotent)."""

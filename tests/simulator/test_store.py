@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,14 @@ from receiver.errors import ConfigurationError
 from receiver.simulator import create_simulator
 from receiver.simulator.store import Store
 
-from .conftest import PRODUCT, WEBHOOKS, make_vendor, purchase_order, simulated
+from .conftest import (
+    PRODUCT,
+    WEBHOOKS,
+    make_vendor,
+    purchase_order,
+    simulated,
+    still_open,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -59,7 +67,9 @@ def test_the_generated_token_is_kept_in_the_file(tmp_path: Path) -> None:
     assert second.token == token
     assert memory.token != token
     assert len(memory.token) >= 40
-    assert create_simulator(db=db, token="given").token == "given"
+    given = create_simulator(db=db, token="given")
+    assert given.token == "given"
+    given.close()
     second.close()
     memory.close()
 
@@ -69,7 +79,7 @@ def test_the_database_file_is_private_and_has_the_schema(tmp_path: Path) -> None
     create_simulator(db=db).close()
 
     assert stat.S_IMODE(os.stat(db).st_mode) == 0o600
-    with sqlite3.connect(db) as conn:
+    with closing(sqlite3.connect(db)) as conn:
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
         version = conn.execute("PRAGMA user_version").fetchone()[0]
     assert {"webhooks", "objects", "history", "settings"} <= tables
@@ -132,12 +142,45 @@ def test_bad_settings_are_refused(options: dict[str, object], fragment: str) -> 
         create_simulator(**options)  # type: ignore[arg-type]
 
 
-def test_a_file_that_is_not_a_database_is_refused(tmp_path: Path) -> None:
+def test_a_file_that_is_not_a_database_is_refused(
+    tmp_path: Path, sqlite_connections: list[sqlite3.Connection]
+) -> None:
     db = tmp_path / "junk.db"
     db.write_bytes(b"this is not a database" * 100)
 
     with pytest.raises(ConfigurationError, match="Cannot open"):
         create_simulator(db=db)
+
+    assert len(sqlite_connections) == 1
+    assert still_open(sqlite_connections) == []  # it was opened before the file was read
+
+
+def test_a_simulator_that_fails_to_start_closes_its_database(
+    tmp_path: Path, sqlite_connections: list[sqlite3.Connection], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_token() -> str:
+        raise OSError("no randomness")
+
+    monkeypatch.setattr("receiver.simulator.app.generate_token", no_token)
+
+    with pytest.raises(OSError, match="no randomness"):
+        create_simulator(db=tmp_path / "simulator.db")
+
+    assert len(sqlite_connections) == 1
+    assert still_open(sqlite_connections) == []
+
+
+@pytest.mark.parametrize("db", [pytest.param(None, id="memory"), pytest.param("file", id="file")])
+def test_closing_the_simulator_closes_every_connection(
+    tmp_path: Path, sqlite_connections: list[sqlite3.Connection], db: str | None
+) -> None:
+    simulator = create_simulator(db=None if db is None else tmp_path / "simulator.db")
+    simulator.store.put_object("Order", {"id": "ORD-1"})
+    assert len(still_open(sqlite_connections)) == 1
+
+    simulator.close()
+
+    assert still_open(sqlite_connections) == []
 
 
 async def test_webhooks_keep_their_product_after_restart_for_conflicts(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ import copy
 import doctest
 import importlib
 import pkgutil
+import sqlite3
 from typing import Any
 
 import pytest
@@ -27,6 +28,8 @@ from receiver.simulator.rql import (
 )
 from receiver.types import WebhookType
 
+from .conftest import still_open
+
 MODULES = [
     f"receiver.simulator.{info.name}"
     for info in pkgutil.iter_modules(receiver.simulator.__path__)
@@ -35,12 +38,13 @@ MODULES = [
 
 
 @pytest.mark.parametrize("module_name", [pytest.param(name, id=name) for name in MODULES])
-def test_docstring_examples(module_name: str) -> None:
+def test_docstring_examples(module_name: str, sqlite_connections: list[sqlite3.Connection]) -> None:
     module = importlib.import_module(module_name)
 
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS, report=True)
 
     assert result.failed == 0
+    assert still_open(sqlite_connections) == []  # an example that opens a store closes it
 
 
 # -- rql ----------------------------------------------------------------------------------------
