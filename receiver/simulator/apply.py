@@ -10,7 +10,8 @@ What is applied, and nothing else (other fields are read-only to a vendor and ig
   drop ``readonly``). An answer parameter that matches none is ignored;
 * Order lines: a line with an ``id`` is merged into the stored line of that id, field by field
   and deep (``{"id": ..., "price": {"unitPP": 93.17}}`` changes only ``unitPP``); a line without
-  an ``id`` is a new line, appended and given an id; a line id the order does not have is
+  an ``id`` is a new line, appended and given an id (unless the order already has that very line,
+  without a usable id: an echo); a line id the order does not have is
   ignored (the platform rejects an unknown id, platform.md §3.2.2; the simulator records it as an
   ignored change rather than failing the whole answer). Lines the answer leaves out stay.
 
@@ -147,6 +148,8 @@ def _apply_lines(result: dict[str, Any], given: list[Any], changes: list[Change]
                 changes.append({"path": f"lines[{line_id}]", "note": "ignored: no such line"})
             else:
                 _merge(target, line, f"lines[{line_id}]", changes)
+            continue
+        if line in lines:  # a line the order already has without a usable id, echoed back
             continue
         new_line = {"id": next_line_id(result)}
         new_line.update((k, copy.deepcopy(v)) for k, v in line.items() if k != "id")

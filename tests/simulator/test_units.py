@@ -347,3 +347,15 @@ def test_problem_titles_for_unusual_statuses() -> None:
 def test_criteria_never_match_null_or_structured_values(value: Any) -> None:
     assert not criteria_match({"product.id": "none"}, {"product": {"id": value}}, kind="Order")
     assert not criteria_match({"product.id": ""}, {"product": {"id": value}}, kind="Order")
+
+
+@pytest.mark.parametrize(
+    "line", [pytest.param({}, id="empty"), pytest.param({"id": 5, "quantity": 1}, id="int-id")]
+)
+def test_an_echoed_line_without_a_usable_id_is_not_a_new_line(line: dict[str, Any]) -> None:
+    order = {**copy.deepcopy(ORDER), "lines": [*copy.deepcopy(ORDER).get("lines", []), line]}
+    result, changes = apply_answer("Order", order, copy.deepcopy(order))
+    assert result == order
+    assert changes == []
+    added, _ = apply_answer("Order", order, {"id": order["id"], "lines": [{"quantity": 2}]})
+    assert len(added["lines"]) == len(order["lines"]) + 1  # a new line is still a new line
