@@ -80,6 +80,7 @@ class Call:
         "object_id",
         "outcome",
         "request_id",
+        "unverified_reason",
         "webhook_id",
         "webhook_type",
     )
@@ -89,6 +90,7 @@ class Call:
         self.request_id = request_id
         # Set once a secret was found for the token's webhook: the call is then that webhook's.
         self.webhook_id: str | None = None
+        self.unverified_reason: str | None = None
         self.object_id: str | None = None
         self.outcome = Outcome.UNKNOWN
         self.error: str | None = None
@@ -273,6 +275,8 @@ class CallPipeline:
         answer = failure_answer(exc)
         if isinstance(exc, TokenError) and exc.webhook_id is not None:
             call.webhook_id = exc.webhook_id  # a refused call of a webhook we know
+            # Its secret did not sign this token: not the platform's call (or a stale secret).
+            call.unverified_reason = exc.reason if exc.reason == ErrorId.BAD_SIGNATURE else None
         if answer.traceback:
             logger.exception(answer.log)
         elif answer.log is not None:
@@ -285,9 +289,20 @@ class CallPipeline:
         return answer.status, error_body(answer.error_id, answer.message), answer.headers
 
     def _record(self, call: Call, status: int, body: bytes, call_time: str, scope: Scope) -> None:
-        """The call's record in the statistics of its webhook (and for the shared store)."""
+        """The call's record in the statistics of its webhook (and for the shared store). A call
+        whose token the webhook's secret did not sign is only counted, apart, with its reason:
+        nobody without the secret can change the webhook's numbers, last calls or type."""
         assert call.webhook_id is not None
         services = self._start()
+        if call.unverified_reason is not None:
+            services.statistics.record_unverified(
+                call.webhook_id, call.unverified_reason, call_time
+            )
+            if services.flusher is not None:
+                services.flusher.record_unverified(
+                    call.webhook_id, call.unverified_reason, call_time
+                )
+            return
         record = call_record(
             status=status,
             call_time=call_time,

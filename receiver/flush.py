@@ -41,6 +41,11 @@ class StatisticsFlusher:
         self._pending.record(webhook_id, call)
         self.ensure_running()
 
+    def record_unverified(self, webhook_id: str, reason: str, call_time: str) -> None:
+        """Count one unverified call for the next flush."""
+        self._pending.record_unverified(webhook_id, reason, call_time)
+        self.ensure_running()
+
     def ensure_running(self) -> None:
         """Start the periodic flush in this event loop (again after a fork: the parent's task
         does not exist in the child)."""

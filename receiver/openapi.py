@@ -636,6 +636,22 @@ _SCHEMAS: Final[dict[str, Any]] = {
             "lastCall": {"$ref": "#/components/schemas/CallRecord"},
             "lastSuccess": {"$ref": "#/components/schemas/CallRecord"},
             "lastFailure": {"$ref": "#/components/schemas/CallRecord"},
+            "unverified": {
+                "type": "object",
+                "description": "Calls that named this webhook with a token its secret did not"
+                " sign (a stale secret after a rotation, or a forger), counted apart: they never"
+                " change `statistics`, the last calls or `type`.",
+                "properties": {
+                    "total": {"type": "integer", "minimum": 1},
+                    "byReason": {
+                        "type": "object",
+                        "additionalProperties": {"type": "integer", "minimum": 1},
+                    },
+                    "lastCallTime": {"type": ["string", "null"], "format": "date-time"},
+                },
+                "required": ["total", "byReason", "lastCallTime"],
+                "additionalProperties": False,
+            },
             "$meta": {
                 "type": "object",
                 "description": "Only in the answer for one webhook.",

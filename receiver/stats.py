@@ -114,10 +114,18 @@ class WebhookStats:
     last_call: dict[str, Any] | None = None
     last_success: dict[str, Any] | None = None
     last_failure: dict[str, Any] | None = None
+    # Calls that named this webhook with a token its secret did not sign (a stale secret after
+    # a rotation, or a forger): counted apart, by reason, and never in the platform's numbers.
+    unverified: dict[str, int] = field(default_factory=dict)
+    last_unverified: str | None = None
     updated: float = field(default_factory=time.monotonic)
 
     def record(self, call: dict[str, Any]) -> None:
         _record(self, call)
+        self.updated = time.monotonic()
+
+    def record_unverified(self, reason: str, call_time: str) -> None:
+        _record_unverified(self, reason, call_time)
         self.updated = time.monotonic()
 
     def merge(self, delta: StatsDelta) -> None:
@@ -128,6 +136,10 @@ class WebhookStats:
         self.last_failure = _newer(self.last_failure, delta.last_failure)
         if delta.webhook_type:
             self.webhook_type = delta.webhook_type
+        for reason, count in delta.unverified.items():
+            self.unverified[reason] = self.unverified.get(reason, 0) + count
+        if delta.last_unverified is not None:
+            self.last_unverified = max(self.last_unverified or "", delta.last_unverified)
         self.updated = time.monotonic()
 
     def to_wire(self) -> dict[str, Any]:
@@ -148,6 +160,12 @@ class WebhookStats:
         ):
             if call is not None:
                 wire[name] = call
+        if self.unverified:
+            wire["unverified"] = {
+                "total": sum(self.unverified.values()),
+                "byReason": dict(sorted(self.unverified.items())),
+                "lastCallTime": self.last_unverified,
+            }
         return wire
 
 
@@ -161,6 +179,10 @@ class Statistics:
 
     def record(self, webhook_id: str, call: dict[str, Any]) -> None:
         self._entry(webhook_id).record(call)
+
+    def record_unverified(self, webhook_id: str, reason: str, call_time: str) -> None:
+        """Count a call refused before its token was verified (its signature is wrong)."""
+        self._entry(webhook_id).record_unverified(reason, call_time)
 
     def merge(self, webhook_id: str, delta: StatsDelta) -> None:
         """Add a delta flushed by a process (see :class:`PendingStatistics`)."""
@@ -205,9 +227,14 @@ class StatsDelta:
     last_call: dict[str, Any] | None = None
     last_success: dict[str, Any] | None = None
     last_failure: dict[str, Any] | None = None
+    unverified: dict[str, int] = field(default_factory=dict)
+    last_unverified: str | None = None
 
     def record(self, call: dict[str, Any]) -> None:
         _record(self, call)
+
+    def record_unverified(self, reason: str, call_time: str) -> None:
+        _record_unverified(self, reason, call_time)
 
     @property
     def saw_success(self) -> bool:
@@ -227,6 +254,11 @@ def _record(entry: WebhookStats | StatsDelta, call: dict[str, Any]) -> None:
         entry.webhook_type = call["webhookType"]
 
 
+def _record_unverified(entry: WebhookStats | StatsDelta, reason: str, call_time: str) -> None:
+    entry.unverified[reason] = entry.unverified.get(reason, 0) + 1
+    entry.last_unverified = max(entry.last_unverified or "", call_time)
+
+
 class PendingStatistics:
     """Calls recorded since the last flush to a shared store, one delta per webhook. Bounded by
     the number of webhooks (not calls): an outage of the store costs no memory per call (the
@@ -240,12 +272,22 @@ class PendingStatistics:
         return len(self._by_id)
 
     def record(self, webhook_id: str, call: dict[str, Any]) -> None:
+        delta = self._delta(webhook_id)
+        if delta is not None:
+            delta.record(call)
+
+    def record_unverified(self, webhook_id: str, reason: str, call_time: str) -> None:
+        delta = self._delta(webhook_id)
+        if delta is not None:
+            delta.record_unverified(reason, call_time)
+
+    def _delta(self, webhook_id: str) -> StatsDelta | None:
         delta = self._by_id.get(webhook_id)
         if delta is None:
             if len(self._by_id) >= self._max:
-                return  # a guard only: configured webhooks are far fewer
+                return None  # a guard only: configured webhooks are far fewer
             delta = self._by_id[webhook_id] = StatsDelta()
-        delta.record(call)
+        return delta
 
     def take(self) -> dict[str, StatsDelta]:
         """Everything pending; the buffer starts empty again."""

@@ -154,7 +154,8 @@ return 0
 # for each webhook (a flush retried after a timeout Redis had in fact applied is skipped).
 # Last-call records replace older ones only (instances flush in any order). ARGV: webhook id,
 # total, successes, failures, saw success (0/1), failures after the last success, type, then
-# (record, callTime) for lastCall, lastSuccess, lastFailure, then a score and the flush number.
+# (record, callTime) for lastCall, lastSuccess, lastFailure, then a score and the flush number,
+# then the time of the last unverified call ('' when none) and (reason, count) pairs of them.
 _MERGE = """
 local applied = tonumber(redis.call('HGET', KEYS[3], ARGV[1]) or '0')
 if tonumber(ARGV[15]) <= applied then return 0 end
@@ -179,6 +180,15 @@ for i, name in ipairs(names) do
       redis.call('HSET', h, name, record, name .. 'Time', at)
     end
   end
+end
+if ARGV[16] ~= '' then
+  local kept = redis.call('HGET', h, 'lastUnverifiedTime')
+  if kept == false or ARGV[16] >= kept then
+    redis.call('HSET', h, 'lastUnverifiedTime', ARGV[16])
+  end
+end
+for i = 17, #ARGV, 2 do
+  redis.call('HINCRBY', h, 'unverified:' .. ARGV[i], ARGV[i + 1])
 end
 redis.call('ZADD', KEYS[2], ARGV[14], ARGV[1])
 return 1
@@ -381,7 +391,9 @@ class RedisStore:
                             args += ["", ""]
                         else:
                             args += [pydantic_core.to_json(record), record["callTime"]]
-                    args += [score, sequence]
+                    args += [score, sequence, delta.last_unverified or ""]
+                    for reason, count in delta.unverified.items():
+                        args += [reason, count]
                     pipe.eval(_MERGE, 3, self._stats_key(webhook_id), ids_key, applied_key, *args)
                 return await pipe.execute()
 
@@ -462,6 +474,12 @@ def _webhook_stats(webhook_id: str, row: Mapping[bytes, bytes]) -> WebhookStats:
         raw = fields.get(name)
         record[name] = None if raw is None else pydantic_core.from_json(raw)
     webhook_type = fields.get("type")
+    unverified = {
+        name.removeprefix("unverified:"): int(value)
+        for name, value in fields.items()
+        if name.startswith("unverified:")
+    }
+    last_unverified = fields.get("lastUnverifiedTime")
     return WebhookStats(
         webhook_id,
         webhook_type=webhook_type.decode() if webhook_type else None,
@@ -472,6 +490,8 @@ def _webhook_stats(webhook_id: str, row: Mapping[bytes, bytes]) -> WebhookStats:
         last_call=record["lastCall"],
         last_success=record["lastSuccess"],
         last_failure=record["lastFailure"],
+        unverified=unverified,
+        last_unverified=last_unverified.decode() if last_unverified else None,
     )
 
 

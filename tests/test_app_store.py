@@ -238,18 +238,22 @@ async def test_statistics_of_two_instances_add_up(
     view = await admin_view(apps[1])
     assert view["$meta"]["scope"] == "deployment"
     (entry,) = view["data"]
+    # The wrong-signature call is counted apart (its secret did not sign it: not the
+    # platform's call, or a stale secret), never in the platform-shaped numbers.
     assert entry["statistics"] == {
-        "total": 8,
+        "total": 7,
         "successes": 7,
-        "failures": 1,
-        "failuresSinceLastSuccess": 1,
+        "failures": 0,
+        "failuresSinceLastSuccess": 0,
     }
-    assert entry["lastFailure"]["httpStatusCode"] == "Unauthorized"
+    assert "lastFailure" not in entry
+    assert entry["unverified"]["total"] == 1
+    assert entry["unverified"]["byReason"] == {"bad_signature": 1}
     one = await admin_view(apps[0], f"/_receiver/webhooks/{WEBHOOK_ID}")
-    assert one["statistics"]["total"] == 8
+    assert one["statistics"]["total"] == 7
     assert one["$meta"]["scope"] == "deployment"
     # Each process still has its own numbers.
-    assert [app.statistics.all()[0].total for app in apps] == [3, 5]
+    assert [app.statistics.all()[0].total for app in apps] == [3, 4]
     for app in apps:
         await app.shutdown()
 
@@ -391,3 +395,34 @@ async def test_stopping_with_redis_away_says_what_was_not_flushed(
     caplog.set_level(logging.WARNING, logger="receiver")
     await app.shutdown()
     assert "statistics of 3 calls not flushed" in caplog.text
+
+
+@pytest.mark.parametrize("store_kind", ["memory", "redis"])
+async def test_wrong_signature_calls_cannot_rewrite_a_webhooks_statistics(
+    store_kind: str, purchase_order: dict[str, Any], request: pytest.FixtureRequest
+) -> None:
+    """A forger who knows a real webhook id (or a platform still signing with a rotated-out
+    secret) is counted apart, by reason, without the caller's headers; the platform-shaped
+    numbers, the last calls and the type only move for verified calls."""
+    if store_kind == "redis":
+        url = request.getfixturevalue("redis_url")
+        store: Store = RedisStore(url, prefix=request.getfixturevalue("redis_prefix"))
+    else:
+        store = MemoryStore()
+    app = make_app(store=store, admin_token=ADMIN)
+    assert (await post(app, purchase_order)).status_code == 200
+    before = await admin_view(app, f"/_receiver/webhooks/{WEBHOOK_ID}")
+    forged = pyjwt_token(secret=OTHER_SECRET)
+    for path in ("/", "/ValidateChangeOrderDraft", "/ValidateAccount"):
+        response = await post(
+            app, purchase_order, path=path, token=forged, headers={"X-Injected": "text for you"}
+        )
+        assert response.json()["id"] == "bad_signature"
+    after = await admin_view(app, f"/_receiver/webhooks/{WEBHOOK_ID}")
+    for name in ("statistics", "lastCall", "lastSuccess", "type"):
+        assert after[name] == before[name], name
+    assert "lastFailure" not in after
+    assert after["unverified"]["total"] == 3
+    assert after["unverified"]["byReason"] == {"bad_signature": 3}
+    assert after["unverified"]["lastCallTime"]
+    assert "text for you" not in json.dumps(after)
