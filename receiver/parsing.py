@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from decimal import Decimal
 from typing import Any, Final
 
@@ -31,10 +30,29 @@ from receiver.models import MODEL_BY_OBJECT_TYPE, ObjectModel
 from receiver.models._base import collector_paused
 from receiver.wire import ErrorId
 
-# A number that a float may not hold exactly: 16 or more digits (and dots) in a row, or an
-# exponent of three digits. Only bodies with such a run (rare: long numeric strings count too)
-# get the exact check; the others pay one regex scan.
-_LONG_NUMBER: Final = re.compile(rb"[0-9][0-9.]{15,}|[eE][+-]?[0-9]{3,}")
+# A number a float may not hold exactly: 16 or more digits (and dots) in a row, or an exponent
+# of three digits after a digit. Only bodies with such a run (rare: long numeric strings count
+# too) get the exact check. The scan is a C-speed translate and find, a few microseconds for an
+# order (a regular expression over every position cost 100 us).
+# Digits and dots become "0", e and E "e", signs "+", everything else " ".
+_NUMBER_SHAPE: Final = bytes(
+    ord("0")
+    if chr(byte) in "0123456789."
+    else ord("e")
+    if chr(byte) in "eE"
+    else ord("+")
+    if chr(byte) in "+-"
+    else ord(" ")
+    for byte in range(256)
+)
+_LONG_RUN: Final = b"0" * 16
+
+
+def _may_lose_precision(body: bytes) -> bool:
+    shape = body.translate(_NUMBER_SHAPE)
+    return _LONG_RUN in shape or b"0e000" in shape or b"0e+000" in shape
+
+
 _SHOWN_DIGITS: Final = 40
 
 
@@ -62,7 +80,7 @@ def check_numbers(body: bytes) -> None:
     ...
     receiver.errors.RequestError: The number 1e400 cannot be kept exactly ...
     """
-    if _LONG_NUMBER.search(body) is None:
+    if not _may_lose_precision(body):
         return
     try:
         json.loads(body, parse_float=_exact_float)
