@@ -1,0 +1,141 @@
+"""Traces (extra ``mpt-receiver[otel]``): each call a server span, its stages child spans.
+
+When OpenTelemetry is installed and a tracer provider is configured (the application's, or the
+one :func:`configure_from_environment` makes), the receiver is wrapped in OpenTelemetry's ASGI
+middleware: each call is a server span that continues an incoming ``traceparent``, with child
+spans ``receiver.verify`` (the token; ``receiver.secret_lookup`` inside it), ``receiver.handler``
+and ``receiver.answer``, and the attributes of the call at its end: ``mpt.webhook.id`` and
+``mpt.webhook.type`` (verified only), ``mpt.object.id`` (bounded), ``receiver.outcome``. Outbound
+HTTP (secret lookups, the platform client) is traced by OpenTelemetry's httpx instrumentation.
+Never a token, a secret, a body or the Authorization header.
+
+Without a configured provider nothing is wrapped and each stage costs one attribute check.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import Any, Final
+
+logger = logging.getLogger("receiver")
+
+SpanFactory = Callable[[str], AbstractContextManager[Any]]
+_NO_SPAN: Final = contextlib.nullcontext()
+MAX_ATTRIBUTE_LENGTH: Final = 128
+
+
+def no_span(name: str) -> AbstractContextManager[Any]:
+    """The span factory when tracing is off: nothing, at the cost of a call."""
+    return _NO_SPAN
+
+
+def configured_provider(explicit: object = None) -> Any | None:
+    """The tracer provider to use: ``explicit``, else the global one when the application
+    configured one; None when OpenTelemetry is not installed or nothing is configured."""
+    try:
+        from opentelemetry import trace
+    except ImportError:
+        return None
+    if explicit is not None:
+        return explicit
+    provider = trace.get_tracer_provider()
+    if isinstance(provider, trace.ProxyTracerProvider | trace.NoOpTracerProvider):
+        return None
+    return provider
+
+
+class Tracing:
+    """The receiver's spans, made with ``provider``'s tracer."""
+
+    def __init__(self, provider: Any) -> None:
+        from opentelemetry import trace
+
+        self.provider = provider
+        self._tracer = provider.get_tracer("receiver")
+        self._current_span = trace.get_current_span
+        _instrument_httpx(provider)
+
+    def wrap(self, app: Any) -> Any:
+        """``app`` inside OpenTelemetry's ASGI middleware (the server span)."""
+        from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
+
+        return OpenTelemetryMiddleware(
+            app, tracer_provider=self.provider, exclude_spans=["receive", "send"]
+        )
+
+    def span(self, name: str) -> AbstractContextManager[Any]:
+        """A child span of the current one."""
+        return self._tracer.start_as_current_span(name)
+
+    def describe_call(
+        self,
+        *,
+        webhook_id: str | None,
+        webhook_type: str | None,
+        object_id: str | None,
+        outcome: str,
+    ) -> None:
+        """Put the call's attributes on the server span."""
+        span = self._current_span()
+        if not span.is_recording():
+            return
+        if webhook_id is not None:
+            span.set_attribute("mpt.webhook.id", webhook_id)
+        if webhook_type is not None:
+            span.set_attribute("mpt.webhook.type", str(webhook_type))
+        if object_id is not None:
+            span.set_attribute("mpt.object.id", object_id[:MAX_ATTRIBUTE_LENGTH])
+        span.set_attribute("receiver.outcome", str(outcome))
+
+
+def _instrument_httpx(provider: Any) -> None:
+    try:
+        from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+    except ImportError:  # pragma: no cover - part of the otel extra
+        return
+    instrumentor = HTTPXClientInstrumentor()
+    if not instrumentor.is_instrumented_by_opentelemetry:
+        instrumentor.instrument(tracer_provider=provider)
+
+
+def configure_from_environment() -> bool:
+    """Turn exporting on from the standard environment, when no provider is configured yet:
+    ``APPLICATIONINSIGHTS_CONNECTION_STRING`` (Azure Monitor, extra ``mpt-receiver[azure]``) or
+    ``OTEL_EXPORTER_OTLP_ENDPOINT`` / ``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`` (any OTLP
+    collector, extra ``mpt-receiver[otel]``). True when it configured one."""
+    if configured_provider() is not None:
+        return False
+    if os.environ.get("APPLICATIONINSIGHTS_CONNECTION_STRING"):
+        try:
+            from azure.monitor.opentelemetry import configure_azure_monitor
+        except ImportError:
+            logger.warning(
+                "APPLICATIONINSIGHTS_CONNECTION_STRING is set but Azure Monitor is not"
+                " installed: pip install 'mpt-receiver[azure]'. Calls are not traced."
+            )
+            return False
+        configure_azure_monitor()
+        return True
+    if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get(
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
+    ):
+        try:
+            from opentelemetry import trace
+            from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+            from opentelemetry.sdk.trace import TracerProvider
+            from opentelemetry.sdk.trace.export import BatchSpanProcessor
+        except ImportError:
+            logger.warning(
+                "OTEL_EXPORTER_OTLP_ENDPOINT is set but OpenTelemetry is not installed:"
+                " pip install 'mpt-receiver[otel]'. Calls are not traced."
+            )
+            return False
+        provider = TracerProvider()  # resource and sampler from OTEL_* variables
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+        trace.set_tracer_provider(provider)
+        return True
+    return False
