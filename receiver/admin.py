@@ -26,7 +26,9 @@ logger = logging.getLogger("receiver")
 
 StatisticsView = Callable[[], Awaitable[tuple[list[WebhookStats], str]]]
 
-ADMIN_ROUTES = frozenset({Route.HEALTHZ, Route.READYZ, Route.OPENAPI, Route.ADMIN_WEBHOOKS})
+ADMIN_ROUTES = frozenset(
+    {Route.HEALTHZ, Route.READYZ, Route.OPENAPI, Route.ADMIN_WEBHOOKS, Route.METRICS}
+)
 Readiness = Callable[[], Awaitable[tuple[bool, str]]]
 
 
@@ -60,11 +62,13 @@ class AdminApp:
         openapi: Callable[[], bytes],
         statistics: StatisticsView,
         readiness: Readiness,
+        metrics: Callable[[], tuple[bytes, str] | None],
     ) -> None:
         self._token = admin_token.encode() if admin_token is not None else None
         self._openapi = openapi
         self._statistics = statistics
         self._readiness = readiness
+        self._metrics = metrics
 
     @property
     def statistics_enabled(self) -> bool:
@@ -76,6 +80,8 @@ class AdminApp:
             await send_json(send, 404, error_body(ErrorId.NOT_FOUND, Message.NOT_FOUND))
         elif path.startswith(Route.ADMIN_WEBHOOKS):
             await self._webhooks(scope, send, path[len(Route.ADMIN_WEBHOOKS) :].strip("/"))
+        elif path == Route.METRICS:
+            await self._serve_metrics(scope, send)
         elif await _refused_unless_get(scope, send):
             return
         elif path == Route.HEALTHZ:
@@ -89,20 +95,55 @@ class AdminApp:
         else:
             await send_json(send, 200, self._openapi())
 
+    async def _serve_metrics(self, scope: Scope, send: Any) -> None:
+        """Prometheus's text format; behind the admin token when one is set."""
+        if await _refused_unless_get(scope, send):
+            return
+        if self._token is not None and not await self._authorized(scope, send):
+            return
+        try:
+            exposition = self._metrics()
+        except ConfigurationError as exc:
+            logger.error("Receiver misconfigured: %s", exc)
+            await send_json(send, 500, error_body(ErrorId.MISCONFIGURED, Message.MISCONFIGURED))
+            return
+        if exposition is None:  # metrics are off
+            await send_json(send, 404, error_body(ErrorId.NOT_FOUND, Message.NOT_FOUND))
+            return
+        body, content_type = exposition
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [
+                    (b"content-type", content_type.encode("latin-1")),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    async def _authorized(self, scope: Scope, send: Any) -> bool:
+        """Whether the request carries the admin token; answers 401 when not."""
+        assert self._token is not None
+        scheme, _, credentials = (header(scope, b"authorization") or b"").partition(b" ")
+        if scheme.lower() == b"bearer" and hmac.compare_digest(credentials, self._token):
+            return True
+        await send_json(
+            send,
+            401,
+            error_body(ErrorId.UNAUTHORIZED, Message.ADMIN_UNAUTHORIZED),
+            [(b"www-authenticate", b"Bearer")],
+        )
+        return False
+
     async def _webhooks(self, scope: Scope, send: Any, webhook_id: str) -> None:
         if self._token is None:
             await send_json(send, 404, error_body(ErrorId.NOT_FOUND, Message.NOT_FOUND))
             return
         if await _refused_unless_get(scope, send):
             return
-        scheme, _, credentials = (header(scope, b"authorization") or b"").partition(b" ")
-        if scheme.lower() != b"bearer" or not hmac.compare_digest(credentials, self._token):
-            await send_json(
-                send,
-                401,
-                error_body(ErrorId.UNAUTHORIZED, Message.ADMIN_UNAUTHORIZED),
-                [(b"www-authenticate", b"Bearer")],
-            )
+        if not await self._authorized(scope, send):
             return
         try:
             entries, scope_name = await self._statistics()

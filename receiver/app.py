@@ -20,7 +20,7 @@ routes in ``admin.py`` (see ``docs/architecture.md``).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar, Unpack
 
 from starlette.datastructures import State
@@ -29,19 +29,22 @@ from receiver._http import Scope, route_path, send_json
 from receiver.admin import AdminApp, is_admin_path, statistics_view
 from receiver.answers import error_body
 from receiver.calls import CallPipeline, Services
+from receiver.decorators import NamedDecorators
 from receiver.dispatch import Handler, make_handler
 from receiver.errors import ConfigurationError, DuplicateHandlerError, RegistrationClosedError
 from receiver.flush import StatisticsFlusher
 from receiver.lifecycle import ErrorHook, Hook, Lifecycle
 from receiver.logs import install_default_logging
+from receiver.metrics import Metrics
 from receiver.models import MODEL_BY_OBJECT_TYPE
 from receiver.openapi import openapi_json
 from receiver.replay import ReplayGuard
-from receiver.resolution import types_sharing_a_body
+from receiver.resolution import configuration_problems
 from receiver.secrets import SecretSource, as_secret_source, from_env
 from receiver.settings import Options, Settings
 from receiver.stats import Statistics, WebhookStats
 from receiver.store import Store, as_store
+from receiver.tracing import Tracing, configure_from_environment, configured_provider, no_span
 from receiver.types import KNOWN_WEBHOOK_TYPES, WebhookType, parse_known_webhook_type
 from receiver.wire import ErrorId, Message, Route
 
@@ -52,7 +55,7 @@ E = TypeVar("E", bound=ErrorHook)
 logger = logging.getLogger("receiver")
 
 
-class Receiver:
+class Receiver(NamedDecorators):
     """The ASGI app. See the module docstring for an example.
 
     ``secrets`` is where the webhooks' shared secrets come from: a mapping
@@ -61,15 +64,23 @@ class Receiver:
     ``f(webhook_id) -> secret | [secrets] | None``; None reads ``RECEIVER_SECRETS``. ``store`` is
     the shared state (seen tokens, statistics): a :class:`receiver.store.Store`, a URL
     (``"memory"``, ``"redis://host:6379/0"``), or None to read ``RECEIVER_STORE`` (memory when
-    unset). Every other option is keyword-only (:class:`receiver.settings.Options`), and is
-    described and checked by :class:`receiver.settings.Settings` (``app.settings``); an option not
-    given is read from its ``RECEIVER_*`` variable, else takes its default.
+    unset). ``tracer_provider`` is the OpenTelemetry provider to trace calls with (default: the
+    global one, when the application configured one). Every other option is keyword-only
+    (:class:`receiver.settings.Options`), and is described and checked by
+    :class:`receiver.settings.Settings` (``app.settings``); an option not given is read from its
+    ``RECEIVER_*`` variable, else takes its default.
     """
 
     def __init__(
-        self, *, secrets: object = None, store: object = None, **options: Unpack[Options]
+        self,
+        *,
+        secrets: object = None,
+        store: object = None,
+        tracer_provider: object = None,
+        **options: Unpack[Options],
     ) -> None:
         self._secrets: SecretSource | None = None if secrets is None else as_secret_source(secrets)
+        self._tracer_provider = tracer_provider
         self.settings = Settings(**options)
         # The routing table of POST /: the configured map, which the test harness may extend.
         self.webhooks: dict[str, WebhookType] = dict(self.settings.webhooks)
@@ -87,14 +98,18 @@ class Receiver:
             self._handlers,
             self.webhooks,
             self.startup,
+            current=lambda: self._services,
             state=self.state,
             on_error=self._lifecycle.report_error,
         )
+        # The routes inside OpenTelemetry's ASGI middleware, once startup finds a tracer provider.
+        self._traced: Callable[[Scope, Any, Any], Awaitable[None]] | None = None
         self._admin = AdminApp(
             admin_token=self.settings.admin_token,
             openapi=lambda: openapi_json(self),
             statistics=self._statistics_view,
             readiness=lambda: self._lifecycle.readiness(self.startup),
+            metrics=self._metrics_text,
         )
 
     # -- registration -------------------------------------------------------------------------
@@ -157,58 +172,6 @@ class Receiver:
             return fn
 
         return decorator
-
-    def validate_purchase_order_draft(self, fn: F) -> F:
-        """Register ``fn`` for ValidatePurchaseOrderDraft (a Purchase order in Draft)."""
-        return self.on("ValidatePurchaseOrderDraft")(fn)
-
-    def validate_purchase_order_querying(self, fn: F) -> F:
-        """Register ``fn`` for ValidatePurchaseOrderQuerying (a Purchase order in Querying)."""
-        return self.on("ValidatePurchaseOrderQuerying")(fn)
-
-    def validate_change_order_draft(self, fn: F) -> F:
-        """Register ``fn`` for ValidateChangeOrderDraft (a Change order in Draft)."""
-        return self.on("ValidateChangeOrderDraft")(fn)
-
-    def validate_terminate_order(self, fn: F) -> F:
-        """Register ``fn`` for ValidateTerminateOrder (a Termination order)."""
-        return self.on("ValidateTerminateOrder")(fn)
-
-    def validate_configuration_order_draft(self, fn: F) -> F:
-        """Register ``fn`` for ValidateConfigurationOrderDraft (a Configuration order)."""
-        return self.on("ValidateConfigurationOrderDraft")(fn)
-
-    def select_order_lines(self, fn: F) -> F:
-        """Register ``fn`` for SelectOrderLines (an Order; the handler adjusts its lines)."""
-        return self.on("SelectOrderLines")(fn)
-
-    def validate_request(self, fn: F) -> F:
-        """Register ``fn`` for ValidateRequest (a Request; deprecated by the platform)."""
-        return self.on("ValidateRequest")(fn)
-
-    def validate_account(self, fn: F) -> F:
-        """Register ``fn`` for ValidateAccount (an Account; the platform may never send it)."""
-        return self.on("ValidateAccount")(fn)
-
-    def validate_enrollment_draft(self, fn: F) -> F:
-        """Register ``fn`` for ValidateEnrollmentDraft (an Enrollment)."""
-        return self.on("ValidateEnrollmentDraft")(fn)
-
-    def validate_enrollment_querying(self, fn: F) -> F:
-        """Register ``fn`` for ValidateEnrollmentQuerying (an Enrollment in Querying)."""
-        return self.on("ValidateEnrollmentQuerying")(fn)
-
-    def validate_re_enrollment(self, fn: F) -> F:
-        """Register ``fn`` for ValidateReEnrollment (an Enrollment of type Change)."""
-        return self.on("ValidateReEnrollment")(fn)
-
-    def validate_re_enrollment_querying(self, fn: F) -> F:
-        """Register ``fn`` for ValidateReEnrollmentQuerying (an Enrollment)."""
-        return self.on("ValidateReEnrollmentQuerying")(fn)
-
-    def validate_answer(self, fn: F) -> F:
-        """Register ``fn`` for ValidateAnswer (a helpdesk form answer; shape unknown)."""
-        return self.on("ValidateAnswer")(fn)
 
     def on_startup(self, fn: H) -> H:
         """Run ``fn()`` (sync or async) at startup, before ``/readyz`` turns 200: open a pool or
@@ -285,6 +248,10 @@ class Receiver:
         if self._store is None:
             self._store = as_store(None, timeout=settings.store_timeout)
         store = self._store
+        provider = configured_provider(self._tracer_provider)
+        tracing = Tracing(provider) if provider is not None else None
+        if tracing is not None:
+            self._traced = tracing.wrap(self._route)
         models = {MODEL_BY_OBJECT_TYPE[handler.object_type] for handler in self._handlers.values()}
         one_model = len(models) == 1 and not any(h.raw for h in self._handlers.values())
         self._services = Services(
@@ -300,6 +267,13 @@ class Receiver:
                 StatisticsFlusher(store, settings.stats_flush_interval) if store.shared else None
             ),
             shared_model=models.pop() if one_model else None,
+            metrics=(
+                Metrics(self._handlers, lambda: getattr(store, "available", True))
+                if settings.metrics
+                else None
+            ),
+            tracing=tracing,
+            span=tracing.span if tracing is not None else no_span,
         )
         install_default_logging(settings.log_format)
         for problem in self.configuration_warnings():
@@ -308,35 +282,14 @@ class Receiver:
 
     def configuration_warnings(self) -> list[str]:
         """What in the configuration will make calls fail (each a sentence saying what to do)."""
-        problems: list[str] = []
-        if not self._handlers:
-            problems.append(
-                "No handlers are registered: every call will get 404. Add one, e.g."
-                " `@app.validate_purchase_order_draft`."
-            )
         known_ids = self._secrets.known_webhook_ids() if self._secrets is not None else None
-        for webhook_id, webhook_type in sorted(self.webhooks.items()):
-            if webhook_type not in self._handlers:
-                problems.append(
-                    f"webhooks= maps {webhook_id} to {webhook_type}, which has no handler; add"
-                    f" `@app.{webhook_type.snake_name}`."
-                )
-            if known_ids is not None and webhook_id not in known_ids:
-                problems.append(
-                    f"webhooks= names {webhook_id}, which has no secret; its calls will be refused."
-                )
-        shared = types_sharing_a_body(self._handlers)
-        if shared and not self.webhooks:
-            problems.append(
-                f"{' and '.join(sorted(shared))} can receive the same object: calls on the shared"
-                " URL (POST /) need Receiver(webhooks={webhook_id: type}) to tell them apart, or"
-                " each webhook its own path (POST /<WebhookType>)."
-            )
-        return problems
+        return configuration_problems(self._handlers, self.webhooks, known_ids)
 
     async def start(self) -> None:
         """Start, run the startup hooks and turn ready; runs at ASGI lifespan startup (await it
-        from your app's own lifespan when mounted in one that does not forward it)."""
+        from your app's own lifespan when mounted in one that does not forward it). Exporting
+        traces is turned on here from the standard environment (see :mod:`receiver.tracing`)."""
+        configure_from_environment()
         services = self.startup()
         await self._lifecycle.start(services.store)
         if services.flusher is not None:
@@ -362,6 +315,11 @@ class Receiver:
             return True
         return await self._services.flusher.flush()
 
+    def _metrics_text(self) -> tuple[bytes, str] | None:
+        """The metrics exposition, or None when metrics are off."""
+        metrics = self.startup().metrics
+        return metrics.render() if metrics is not None else None
+
     async def _statistics_view(self) -> tuple[list[WebhookStats], str]:
         self.startup()
         assert self._store is not None  # set by startup()
@@ -372,7 +330,7 @@ class Receiver:
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         kind = scope["type"]
         if kind == "http":
-            await self._route(scope, receive, send)
+            await (self._traced or self._route)(scope, receive, send)
         elif kind == "lifespan":
             await self._lifespan(receive, send)
         # websocket: not ours; returning without accepting closes it.

@@ -17,6 +17,7 @@
       the error hooks              lifecycle.Lifecycle.report_error (after the answer, bounded)
       record                       stats.call_record -> Statistics (+ flush.StatisticsFlusher)
       log                          calllog.log_call
+      metrics, the server span     metrics.Metrics.observe, tracing.Tracing.describe_call
 
 Collaborators come in through the constructor; nothing here reaches back into the Receiver.
 """
@@ -39,6 +40,7 @@ from receiver.answers import error_body
 from receiver.dispatch import CallContext, Handler
 from receiver.errors import RequestError, TokenError
 from receiver.flush import StatisticsFlusher
+from receiver.metrics import Metrics
 from receiver.models import ObjectModel
 from receiver.replay import ReplayGuard
 from receiver.requestid import request_id
@@ -47,6 +49,7 @@ from receiver.settings import Settings
 from receiver.stats import Statistics, call_record, iso_now
 from receiver.store import Store
 from receiver.tokens import verify_call
+from receiver.tracing import SpanFactory, Tracing, no_span
 from receiver.types import WebhookType
 from receiver.wire import RETRY_SOON, ErrorId, Message, Outcome, failure_answer
 
@@ -68,6 +71,9 @@ class Services:
     flusher: StatisticsFlusher | None
     # The one model every handler takes, when there is one: the body is parsed straight into it.
     shared_model: type[ObjectModel] | None
+    metrics: Metrics | None = None
+    tracing: Tracing | None = None
+    span: SpanFactory = no_span
 
 
 class Call:
@@ -76,6 +82,7 @@ class Call:
     __slots__ = (
         "_headers",
         "error",
+        "error_id",
         "failure",
         "object_id",
         "outcome",
@@ -94,6 +101,7 @@ class Call:
         self.object_id: str | None = None
         self.outcome = Outcome.UNKNOWN
         self.error: str | None = None
+        self.error_id: str | None = None  # the id of a non-200 answer's body
         # A handler's failure and its context, for the error hooks (after the answer is sent).
         self.failure: tuple[BaseException, CallContext] | None = None
         self._headers: dict[str, str] | None = None
@@ -119,6 +127,7 @@ class CallPipeline:
         webhooks: Mapping[str, WebhookType],
         start: Callable[[], Services],
         *,
+        current: Callable[[], Services | None] = lambda: None,
         state: Any = None,
         on_error: Callable[[BaseException, CallContext], None] | None = None,
     ) -> None:
@@ -129,6 +138,7 @@ class CallPipeline:
         self._handlers = handlers
         self._webhooks = webhooks
         self._start = start
+        self._current = current  # the services if started, without starting
 
     async def __call__(
         self, scope: Scope, receive: Any, send: Any, path_type: WebhookType | None
@@ -149,21 +159,48 @@ class CallPipeline:
         except Exception as exc:
             status, body, refusal_headers = self._refusal(exc, call)
             headers = (*refusal_headers, *correlation)
-        await send_json(send, status, body, headers)
+        services = self._current()
+        with services.span("receiver.answer") if services is not None else no_span(""):
+            await send_json(send, status, body, headers)
         if call.failure is not None and self._on_error is not None:
             self._on_error(*call.failure)
         if call.webhook_id is not None:
             self._record(call, status, body, call_time, scope)
+        duration = time.monotonic() - started
         calllog.log_call(
             call.webhook_id,
             call.webhook_type,
             call.object_id,
             status,
             call.outcome,
-            time.monotonic() - started,
+            duration,
             call.request_id,
             call.error,
         )
+        if services is not None:
+            self._observe(services, call, status, duration)
+
+    def _observe(self, services: Services, call: Call, status: int, duration: float) -> None:
+        """The call, for the metrics and the server span (when they are on)."""
+        verified = call.webhook_id is not None and call.unverified_reason is None
+        if services.tracing is not None:
+            services.tracing.describe_call(
+                webhook_id=call.webhook_id if verified else None,
+                webhook_type=call.webhook_type,
+                object_id=call.object_id,
+                outcome=call.outcome,
+            )
+        if services.metrics is not None:
+            services.metrics.observe(
+                webhook_type=call.webhook_type,
+                outcome=call.outcome,
+                status=status,
+                duration=duration,
+                error_id=call.error_id,
+                webhook_known=call.webhook_id is not None,
+                deadline_missed=call.failure is not None
+                and isinstance(call.failure[0], TimeoutError),
+            )
 
     async def verify_only(self, scope: Scope, send: Any) -> None:
         """``POST /_receiver/verify``: check the call's token exactly as a call would, answer 204
@@ -188,12 +225,14 @@ class CallPipeline:
     async def _answer(self, scope: Scope, receive: Any, call: Call) -> tuple[int, bytes]:
         check_call_request(scope)
         services = self._start()
-        verified = await verify_call(
-            header(scope, b"authorization"),
-            services.secrets,
-            self._options,
-            lookup_timeout=self._settings.secret_lookup_timeout,
-        )
+        with services.span("receiver.verify"):
+            verified = await verify_call(
+                header(scope, b"authorization"),
+                services.secrets,
+                self._options,
+                lookup_timeout=self._settings.secret_lookup_timeout,
+                span=services.span,
+            )
         call.webhook_id = verified.webhook_id
         settings = self._settings
         body = await read_body(scope, receive, settings.max_body_size, settings.body_timeout)
@@ -214,7 +253,8 @@ class CallPipeline:
             request_id=call.request_id,
             state=self._state,
         )
-        ran = await dispatch.run(handler, obj, ctx, call.object_id or "")
+        with services.span("receiver.handler"):
+            ran = await dispatch.run(handler, obj, ctx, call.object_id or "")
         if ran.failure is None:
             call.outcome = Outcome.REFUSED if ran.refused else Outcome.ACCEPTED
             return 200, ran.payload
@@ -284,6 +324,7 @@ class CallPipeline:
         if call.outcome is Outcome.UNKNOWN:  # keep a more precise one, e.g. "no_handler"
             call.outcome = answer.outcome
         call.error = answer.record or answer.message
+        call.error_id = answer.error_id
         assert answer.error_id is not None  # failure_answer fills both in
         assert answer.message is not None
         return answer.status, error_body(answer.error_id, answer.message), answer.headers

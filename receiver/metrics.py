@@ -31,7 +31,7 @@ BUCKETS: Final = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 UNKNOWN_TYPE: Final = "unknown"
 
 # The lookup result of a call refused before its webhook was known (otherwise it is a hit).
-_LOOKUP_RESULT: Final = {
+_LOOKUP_RESULT: Final[dict[str, str]] = {
     ErrorId.UNKNOWN_WEBHOOK: "miss",
     ErrorId.SECRET_UNAVAILABLE: "failure",
 }
@@ -51,9 +51,7 @@ def _metrics() -> dict[str, Any]:
             " 'mpt-receiver[prometheus]'."
         ) from None
     _METRICS.update(
-        calls=Counter(
-            "receiver_calls", "Calls answered.", ["webhook_type", "outcome", "status"]
-        ),
+        calls=Counter("receiver_calls", "Calls answered.", ["webhook_type", "outcome", "status"]),
         duration=Histogram(
             "receiver_call_duration_seconds",
             "Time from the request to the answer.",
@@ -125,6 +123,6 @@ class Metrics:
             self._metrics["store"].set(1 if self._store_available() else 0)
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             registry = CollectorRegistry()
-            MultiProcessCollector(registry)
+            MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
             return generate_latest(registry), CONTENT_TYPE_LATEST
         return generate_latest(REGISTRY), CONTENT_TYPE_LATEST

@@ -47,6 +47,40 @@ def resolve(
     return webhook_type, handlers.get(webhook_type)
 
 
+def configuration_problems(
+    handlers: Mapping[WebhookType, Handler],
+    webhooks: Mapping[str, WebhookType],
+    known_ids: frozenset[str] | None,
+) -> list[str]:
+    """What will keep calls from finding their handler (each a sentence saying what to do):
+    no handler at all, a ``webhooks=`` entry without a handler or without a secret (when the
+    secret source lists its ids), types the body alone cannot tell apart on one URL."""
+    problems: list[str] = []
+    if not handlers:
+        problems.append(
+            "No handlers are registered: every call will get 404. Add one, e.g."
+            " `@app.validate_purchase_order_draft`."
+        )
+    for webhook_id, webhook_type in sorted(webhooks.items()):
+        if webhook_type not in handlers:
+            problems.append(
+                f"webhooks= maps {webhook_id} to {webhook_type}, which has no handler; add"
+                f" `@app.{webhook_type.snake_name}`."
+            )
+        if known_ids is not None and webhook_id not in known_ids:
+            problems.append(
+                f"webhooks= names {webhook_id}, which has no secret; its calls will be refused."
+            )
+    shared = types_sharing_a_body(handlers)
+    if shared and not webhooks:
+        problems.append(
+            f"{' and '.join(sorted(shared))} can receive the same object: calls on the shared"
+            " URL (POST /) need Receiver(webhooks={webhook_id: type}) to tell them apart, or"
+            " each webhook its own path (POST /<WebhookType>)."
+        )
+    return problems
+
+
 def resolution_view(obj: ObjectModel) -> dict[str, Any]:
     """What type resolution reads of a body, taken from its model."""
     return {

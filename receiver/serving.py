@@ -40,8 +40,11 @@ import contextlib
 import copy
 import ipaddress
 import math
+import os
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Final
@@ -289,8 +292,25 @@ def run(options: Mapping[str, Any]) -> None:
     (:func:`sigterm_exits_zero`); returns when the server has stopped."""
     import uvicorn
 
-    with sigterm_exits_zero():
+    with sigterm_exits_zero(), _shared_metrics_dir(options.get("workers", 1)):
         uvicorn.run(**options)
+
+
+@contextlib.contextmanager
+def _shared_metrics_dir(workers: int) -> Iterator[None]:
+    """With several workers, the directory where Prometheus's multiprocess mode keeps each
+    worker's values (``PROMETHEUS_MULTIPROC_DIR``, inherited by the workers), unless one is set;
+    removed when the server stops."""
+    if workers <= 1 or os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        yield
+        return
+    directory = tempfile.mkdtemp(prefix="receiver-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+    try:
+        yield
+    finally:
+        del os.environ["PROMETHEUS_MULTIPROC_DIR"]
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def serve(

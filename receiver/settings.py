@@ -102,6 +102,7 @@ class Options(TypedDict, total=False):
     stats_flush_interval: float
     log_format: LogFormat
     secret_lookup_timeout: float
+    metrics: bool
 
 
 class Settings(BaseSettings):
@@ -130,6 +131,8 @@ class Settings(BaseSettings):
             without the check (logged), ``"closed"`` answers 503.
         store_timeout: seconds a store operation may take (for a store given as a URL).
         stats_flush_interval: seconds between flushes of statistics to a shared store.
+        metrics: serve Prometheus metrics at ``/_receiver/metrics`` (behind the admin token
+            when one is set; extra ``mpt-receiver[prometheus]``; see :mod:`receiver.metrics`).
         secret_lookup_timeout: seconds a secret lookup may take; a slower one is cancelled and
             the call refused (401 ``secret_unavailable``).
         log_format: the call line and the receiver's other lines on stderr, when the app did not
@@ -163,6 +166,7 @@ class Settings(BaseSettings):
     stats_flush_interval: float = 1.0
     log_format: LogFormat = "text"
     secret_lookup_timeout: float = DEFAULT_LOOKUP_TIMEOUT
+    metrics: bool = False
 
     def __init__(self, **options: Any) -> None:
         # The one boundary where pydantic's errors become ours: a check's own error (ours, or a
@@ -277,7 +281,7 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("replay_guard", "clear_errors", mode="before")
+    @field_validator("replay_guard", "clear_errors", "metrics", mode="before")
     @classmethod
     @_refusals
     def _flag(cls, value: object, info: ValidationInfo) -> bool:

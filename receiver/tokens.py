@@ -39,6 +39,7 @@ from cryptography.hazmat.primitives import hashes, hmac
 
 from receiver._deadline import run_with_deadline
 from receiver.errors import TokenError
+from receiver.tracing import SpanFactory, no_span
 from receiver.wire import ErrorId, Message, is_plausible_webhook_id
 
 if TYPE_CHECKING:
@@ -298,6 +299,7 @@ async def verify_call(
     options: VerifyOptions,
     *,
     lookup_timeout: float = DEFAULT_LOOKUP_TIMEOUT,
+    span: SpanFactory = no_span,
     now: float | None = None,
 ) -> VerifiedCall:
     """Verify a call's ``Authorization`` header: the Bearer token, its ``webhook_id``, that
@@ -327,7 +329,8 @@ async def verify_call(
     for_token = getattr(secrets, "secrets_for_token", None)
     lookup = for_token(webhook_id, parsed) if for_token else secrets.secrets_for(webhook_id)
     try:
-        keys = await run_with_deadline(lookup, lookup_timeout)
+        with span("receiver.secret_lookup"):
+            keys = await run_with_deadline(lookup, lookup_timeout)
     except TimeoutError:
         logger.error("Secret lookup for %s took longer than %gs", webhook_id, lookup_timeout)
         raise TokenError(ErrorId.SECRET_UNAVAILABLE, Message.SECRET_UNAVAILABLE) from None

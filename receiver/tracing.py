@@ -69,7 +69,8 @@ class Tracing:
 
     def span(self, name: str) -> AbstractContextManager[Any]:
         """A child span of the current one."""
-        return self._tracer.start_as_current_span(name)
+        span: AbstractContextManager[Any] = self._tracer.start_as_current_span(name)
+        return span
 
     def describe_call(
         self,
@@ -111,7 +112,9 @@ def configure_from_environment() -> bool:
         return False
     if os.environ.get("APPLICATIONINSIGHTS_CONNECTION_STRING"):
         try:
-            from azure.monitor.opentelemetry import configure_azure_monitor
+            from azure.monitor.opentelemetry import (  # type: ignore[import-not-found,unused-ignore]
+                configure_azure_monitor,
+            )
         except ImportError:
             logger.warning(
                 "APPLICATIONINSIGHTS_CONNECTION_STRING is set but Azure Monitor is not"

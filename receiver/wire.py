@@ -146,6 +146,7 @@ class Route(StrEnum):
     READYZ = "/readyz"
     OPENAPI = "/_receiver/openapi.json"
     ADMIN_WEBHOOKS = "/_receiver/webhooks"
+    METRICS = "/_receiver/metrics"
     VERIFY = "/_receiver/verify"  # checks a token as a call would, runs no handler (rotation)
 
 
