@@ -80,7 +80,6 @@ class Receiver(NamedDecorators):
         **options: Unpack[Options],
     ) -> None:
         self._secrets: SecretSource | None = None if secrets is None else as_secret_source(secrets)
-        self._tracer_provider = tracer_provider
         self.settings = Settings(**options)
         # The routing table of POST /: the configured map, which the test harness may extend.
         self.webhooks: dict[str, WebhookType] = dict(self.settings.webhooks)
@@ -102,8 +101,12 @@ class Receiver(NamedDecorators):
             state=self.state,
             on_error=self._lifecycle.report_error,
         )
-        # The routes inside OpenTelemetry's ASGI middleware, once startup finds a tracer provider.
+        # The routes inside OpenTelemetry's ASGI middleware, with a tracer provider: the one given
+        # (at once), else the global one if the application configured one (at startup).
+        self._tracing: Tracing | None = None
         self._traced: Callable[[Scope, Any, Any], Awaitable[None]] | None = None
+        if tracer_provider is not None:
+            self._trace_with(tracer_provider)
         self._admin = AdminApp(
             admin_token=self.settings.admin_token,
             openapi=lambda: openapi_json(self),
@@ -248,10 +251,11 @@ class Receiver(NamedDecorators):
         if self._store is None:
             self._store = as_store(None, timeout=settings.store_timeout)
         store = self._store
-        provider = configured_provider(self._tracer_provider)
-        tracing = Tracing(provider) if provider is not None else None
-        if tracing is not None:
-            self._traced = tracing.wrap(self._route)
+        if self._tracing is None:
+            provider = configured_provider()
+            if provider is not None:
+                self._trace_with(provider)
+        tracing = self._tracing
         models = {MODEL_BY_OBJECT_TYPE[handler.object_type] for handler in self._handlers.values()}
         one_model = len(models) == 1 and not any(h.raw for h in self._handlers.values())
         self._services = Services(
@@ -315,6 +319,10 @@ class Receiver(NamedDecorators):
             return True
         return await self._services.flusher.flush()
 
+    def _trace_with(self, provider: object) -> None:
+        self._tracing = Tracing(provider)
+        self._traced = self._tracing.wrap(self._route)
+
     def _metrics_text(self) -> tuple[bytes, str] | None:
         """The metrics exposition, or None when metrics are off."""
         metrics = self.startup().metrics
@@ -364,6 +372,30 @@ class Receiver(NamedDecorators):
                 return
 
 
+def find_receiver(app: Any, *, _depth: int = 0) -> tuple[Receiver, str] | None:
+    """The :class:`receiver.Receiver` in ``app`` and the path it is mounted at: the app itself,
+    or found through Starlette/FastAPI mounts (``app.mount("/mpt", receiver)``) and middleware
+    that keep the wrapped app as ``.app``. None when there is none."""
+    if isinstance(app, Receiver):
+        return app, ""
+    if _depth > 10 or app is None:
+        return None
+    routes = getattr(app, "routes", None)
+    if isinstance(routes, list | tuple):
+        for route in routes:
+            mounted = getattr(route, "app", None)
+            prefix = getattr(route, "path", "")
+            if mounted is None or not isinstance(prefix, str):
+                continue
+            found = find_receiver(mounted, _depth=_depth + 1)
+            if found is not None:
+                return found[0], prefix.rstrip("/") + found[1]
+    inner = getattr(app, "app", None)
+    if inner is not None and inner is not app:
+        return find_receiver(inner, _depth=_depth + 1)
+    return None
+
+
 _NOT_FOUND = error_body(ErrorId.NOT_FOUND, Message.NOT_FOUND_CALL)
 
-__all__ = ["KNOWN_WEBHOOK_TYPES", "Receiver"]
+__all__ = ["KNOWN_WEBHOOK_TYPES", "Receiver", "find_receiver"]

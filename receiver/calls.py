@@ -160,6 +160,14 @@ class CallPipeline:
             status, body, refusal_headers = self._refusal(exc, call)
             headers = (*refusal_headers, *correlation)
         services = self._current()
+        if services is not None and services.tracing is not None:
+            # Before the answer: the server span ends with its last byte.
+            services.tracing.describe_call(
+                webhook_id=call.webhook_id if call.unverified_reason is None else None,
+                webhook_type=call.webhook_type,
+                object_id=call.object_id,
+                outcome=call.outcome,
+            )
         with services.span("receiver.answer") if services is not None else no_span(""):
             await send_json(send, status, body, headers)
         if call.failure is not None and self._on_error is not None:
@@ -177,20 +185,7 @@ class CallPipeline:
             call.request_id,
             call.error,
         )
-        if services is not None:
-            self._observe(services, call, status, duration)
-
-    def _observe(self, services: Services, call: Call, status: int, duration: float) -> None:
-        """The call, for the metrics and the server span (when they are on)."""
-        verified = call.webhook_id is not None and call.unverified_reason is None
-        if services.tracing is not None:
-            services.tracing.describe_call(
-                webhook_id=call.webhook_id if verified else None,
-                webhook_type=call.webhook_type,
-                object_id=call.object_id,
-                outcome=call.outcome,
-            )
-        if services.metrics is not None:
+        if services is not None and services.metrics is not None:
             services.metrics.observe(
                 webhook_type=call.webhook_type,
                 outcome=call.outcome,

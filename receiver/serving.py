@@ -84,6 +84,28 @@ DEFAULT_KEEP_ALIVE: Final = 15
 DEFAULT_BACKLOG: Final = 2048
 
 
+def settings_notes(app: object) -> list[str]:
+    """The effective settings of the receiver in ``app``, secrets masked, one line per option
+    with where it came from (an argument, its ``RECEIVER_*`` variable, or the default)."""
+    from receiver.app import find_receiver
+    from receiver.settings import env_var
+
+    found = find_receiver(app)
+    if found is None:
+        return []
+    settings = found[0].settings
+    lines = ["Receiver settings:"]
+    for name, value in settings.__repr_args__():
+        if name is None:
+            continue
+        if name in settings.model_fields_set:
+            source = env_var(name) if env_var(name) in os.environ else "argument"
+        else:
+            source = "default"
+        lines.append(f"  {name} = {value!r}  ({source})")
+    return lines
+
+
 def server_url(host: str, port: int, *, tls: bool) -> str:
     """``http(s)://host:port`` with IPv6 hosts in brackets."""
     try:
@@ -272,6 +294,8 @@ def prepare(
         certificate = dev_certificate()
         for line in certificate_notes(certificate, host, port):
             note(line)
+    for line in settings_notes(loaded.app):
+        note(line)
     return server_options(
         loaded,
         host=host,

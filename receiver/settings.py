@@ -159,7 +159,7 @@ class Settings(BaseSettings):
     issuer: str | None = None
     audience: Annotated[str | Sequence[str] | None, NoDecode] = None
     clear_errors: bool = True
-    reject_message: str = Message.DEFAULT_REJECT
+    reject_message: str = str(Message.DEFAULT_REJECT)
     replay_guard: bool = False
     replay_fail_mode: ReplayFailMode = "open"
     store_timeout: float = DEFAULT_TIMEOUT

@@ -29,6 +29,7 @@ from click.testing import CliRunner, Result
 from receiver import Order, Receiver, tokens
 from receiver._tls import ensure_dev_certificate
 from receiver.cli import main
+from receiver.settings import Settings
 from tests.conftest import imports_undone, stop_process
 
 SECRET = "cli-test-secret-cli-test-secret-0001"
@@ -246,7 +247,9 @@ def test_serve_tls_dev(
             "Note: the certificate is valid for localhost, 127.0.0.1, ::1 only; clients that"
             f" reach {host} by another name must skip verification."
         )
-    assert len(lines) == 3 + note
+    # Then the app's effective settings, one line each (receiver.serving.settings_notes).
+    assert lines[3 + note] == "Receiver settings:"
+    assert len(lines) == 3 + note + 1 + len(Settings.model_fields)
     assert result.stdout == ""
 
 

@@ -30,8 +30,10 @@ from receiver.serving import (
     serve,
     server_options,
     server_url,
+    settings_notes,
     sigterm_exits_zero,
 )
+from receiver.settings import Settings
 from tests.conftest import imports_undone, stop_process
 
 REPO = Path(__file__).resolve().parent.parent
@@ -164,7 +166,8 @@ def test_serve_runs_uvicorn_as_the_command_does(
         f"Development TLS certificate (created, valid until {until:%Y-%m-%d}, for localhost,"
         f" 127.0.0.1, ::1): {tmp_path / 'tls' / 'cert.pem'}"
     )
-    assert len(notes) == 3
+    assert notes[3] == "Receiver settings:"  # then one line per option
+    assert len(notes) == 3 + 1 + len(Settings.model_fields)
 
 
 def test_the_certificate_notes_go_to_stderr_by_default(
@@ -259,3 +262,18 @@ def test_the_example_serves_and_stops_with_exit_code_zero(tmp_path: Path) -> Non
         stderr = stop_process(process, BOUND)
     assert process.returncode == 0, stderr
     assert "Started parent process" in stderr  # workers=2
+
+
+def test_serve_prints_the_effective_settings_with_secrets_masked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("RECEIVER_DEADLINE", "3")
+    token = "an-admin-token-that-must-not-show"
+    lines = settings_notes(Receiver(admin_token=token, failure_policy="reject"))
+    assert lines[0] == "Receiver settings:"
+    assert "  deadline = 3.0  (RECEIVER_DEADLINE)" in lines
+    assert "  failure_policy = 'reject'  (argument)" in lines
+    assert "  admin_token = '***'  (argument)" in lines
+    assert "  max_body_size = 5242880  (default)" in lines
+    assert token not in "\n".join(lines)
+    assert settings_notes(object()) == []

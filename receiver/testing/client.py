@@ -49,7 +49,7 @@ import httpx
 from receiver import _wire_errors as wire_errors
 from receiver._checks import positive_number
 from receiver._text import type_phrase
-from receiver.app import Receiver
+from receiver.app import Receiver, find_receiver
 from receiver.errors import ParameterNotFoundError
 from receiver.models import MODEL_BY_OBJECT_TYPE
 from receiver.models._object import ObjectModel
@@ -652,30 +652,6 @@ def new_webhook_id(taken: frozenset[str] | None = None) -> str:
         webhook_id = f"WBH-{secrets.randbelow(9000) + 1000}-{secrets.randbelow(9000) + 1000}"
         if not taken or webhook_id not in taken:
             return webhook_id
-
-
-def find_receiver(app: Any, *, _depth: int = 0) -> tuple[Receiver, str] | None:
-    """The :class:`receiver.Receiver` in ``app`` and the path it is mounted at: the app itself,
-    or found through Starlette/FastAPI mounts (``app.mount("/mpt", receiver)``) and middleware
-    that keep the wrapped app as ``.app``. None when there is none."""
-    if isinstance(app, Receiver):
-        return app, ""
-    if _depth > 10 or app is None:
-        return None
-    routes = getattr(app, "routes", None)
-    if isinstance(routes, list | tuple):
-        for route in routes:
-            mounted = getattr(route, "app", None)
-            prefix = getattr(route, "path", "")
-            if mounted is None or not isinstance(prefix, str):
-                continue
-            found = find_receiver(mounted, _depth=_depth + 1)
-            if found is not None:
-                return found[0], prefix.rstrip("/") + found[1]
-    inner = getattr(app, "app", None)
-    if inner is not None and inner is not app:
-        return find_receiver(inner, _depth=_depth + 1)
-    return None
 
 
 class _TestWebhookSecrets:
