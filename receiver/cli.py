@@ -795,7 +795,9 @@ def new(
     receiver_spec: str | None,
 ) -> None:
     """Create a project: an app with one handler per webhook type, a test file per handler, a
-    README, a Dockerfile, a CI workflow, .env.example and .gitignore.
+    README, the deployment files (a Dockerfile that runs `receiver serve`, docker-compose.yml
+    with two replicas sharing Redis, a Kubernetes manifest in deploy/) and their tests, a CI
+    workflow, .env.example and .gitignore.
 
     NAME is the project's name (acme-webhooks); its package is acme_webhooks. On a terminal,
     what is missing is asked for; otherwise a missing NAME is an error.

@@ -5,7 +5,9 @@
     create_project("acme-webhooks", types=["ValidatePurchaseOrderDraft", "SelectOrderLines"])
 
 makes ``./acme-webhooks`` with a package ``acme_webhooks`` holding the app and one handler per
-webhook type, a test file per handler (on the pytest plugin), a README, a Dockerfile, a CI
+webhook type, a test file per handler (on the pytest plugin), a README, the deployment files
+(a ``Dockerfile`` that runs ``receiver serve``, a ``docker-compose.yml`` with two replicas
+sharing one Redis, ``deploy/kubernetes.yaml``) with ``tests/test_deploy.py`` checking them, a CI
 workflow, ``.env.example`` and ``.gitignore``, and ruff/mypy/pytest settings in
 ``pyproject.toml``. The command line (``receiver new``) is a thin layer over
 :func:`create_project`.
@@ -124,6 +126,11 @@ RESERVED_NAMES: Final = frozenset(
         "pluggy",
         "mypy",
         "ruff",
+        "kubernetes_validate",
+        "jsonschema",
+        "referencing",
+        # the image's extra (the shared store's client)
+        "redis",
     }
 )
 

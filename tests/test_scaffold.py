@@ -214,6 +214,7 @@ def test_every_template_file_ends_in_tmpl() -> None:
 
 # -- what a project holds -----------------------------------------------------------------------
 
+DEPLOY_TESTS = "tests/test_deploy.py"  # every project's; the others are one per handler
 PROJECT_FILES = {
     ".dockerignore",
     ".env.example",
@@ -221,11 +222,14 @@ PROJECT_FILES = {
     ".gitignore",
     "Dockerfile",
     "README.md",
+    "deploy/kubernetes.yaml",
+    "docker-compose.yml",
     "pyproject.toml",
     "acme_webhooks/__init__.py",
     "acme_webhooks/app.py",
     "acme_webhooks/py.typed",
     "tests/__init__.py",
+    DEPLOY_TESTS,
 }
 
 
@@ -322,10 +326,10 @@ def test_the_deployment_files() -> None:
     assert "RUN useradd" in dockerfile
     assert "\nUSER receiver\n" in dockerfile
     assert "HEALTHCHECK" in dockerfile
-    assert "urllib.request.urlopen('http://127.0.0.1:8080/healthz'" in dockerfile
+    assert "urllib.request.urlopen('http://127.0.0.1:8080/readyz'" in dockerfile
     assert "curl" not in dockerfile.replace("No curl", "")
-    assert '"uvicorn", "acme_webhooks.app:app"' in dockerfile
-    assert '"--proxy-headers"' in dockerfile
+    assert '"receiver", "serve", "acme_webhooks.app:app"' in dockerfile
+    assert "FORWARDED_ALLOW_IPS" in dockerfile  # receiver serve trusts X-Forwarded-* from there
     assert "COPY acme_webhooks ./acme_webhooks\n" in dockerfile
 
     ci = files[PurePosixPath(".github/workflows/ci.yml")]
@@ -745,7 +749,10 @@ def test_no_prompt_without_a_terminal(invoke: Invoke, workdir: Path) -> None:
     assert result.exit_code == 0
     assert "Types to answer" not in result.output
     assert files_of(workdir / "acme") >= {"tests/test_validate_purchase_order_draft.py"}
-    assert len([f for f in files_of(workdir / "acme") if f.startswith("tests/test_")]) == 1
+    handler_tests = [
+        f for f in files_of(workdir / "acme") if f.startswith("tests/test_") and f != DEPLOY_TESTS
+    ]
+    assert len(handler_tests) == 1
 
 
 def test_on_a_terminal_the_name_and_the_types_are_asked_for(invoke: Invoke, workdir: Path) -> None:
