@@ -31,7 +31,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.peers import floor_asgi, floor_starlette, receiver_app  # noqa: E402
+from bench.peers import (  # noqa: E402
+    floor_asgi,
+    floor_starlette,
+    receiver_app,
+    receiver_observed_app,
+)
 from bench.peers._common import SECRET, WEBHOOK_ID  # noqa: E402
 from bench.run import FULL_ORDER, asgi_call  # noqa: E402
 from receiver import tokens  # noqa: E402
@@ -68,6 +73,8 @@ def main() -> int:
     parsed = Order.from_json(body)
     operations: dict[str, Callable[[int], None]] = {
         "receiver": run(receiver_app.app),
+        "receiver-metrics": run(receiver_observed_app.metrics_app()),
+        "receiver-traced": run(receiver_observed_app.traced_app()),
         "floor-asgi": run(floor_asgi.app),
         "floor-starlette": run(floor_starlette.app),
         "verify (ours)": repeated(lambda: tokens.verify(token, [secret])),
@@ -102,7 +109,7 @@ def main() -> int:
     for name, values in samples.items():
         ratio = (
             statistics.median(b / v for v, b in zip(values, base, strict=True))
-            if base is not None and name in ("receiver", "floor-asgi", "floor-starlette")
+            if base is not None and (name.startswith("receiver") or name.startswith("floor"))
             else None
         )
         speed = f"{ratio:.2f}x" if ratio is not None else ""
