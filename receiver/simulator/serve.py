@@ -11,10 +11,10 @@ from typing import Final, TextIO
 
 import uvicorn
 
+from receiver._net import is_loopback
 from receiver.simulator._server import bind_socket, url_of
 from receiver.simulator.api import WEBHOOKS_PATH
 from receiver.simulator.app import Simulator, create_simulator
-from receiver.simulator.rules import is_loopback
 
 DEFAULT_HOST: Final = "127.0.0.1"
 DEFAULT_PORT: Final = 8090
