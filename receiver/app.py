@@ -32,6 +32,7 @@ from receiver.flush import StatisticsFlusher
 from receiver.logs import install_default_logging
 from receiver.models import MODEL_BY_OBJECT_TYPE
 from receiver.openapi import openapi_json
+from receiver.platform import AsyncWebhooksClient
 from receiver.replay import ReplayGuard
 from receiver.resolution import types_sharing_a_body
 from receiver.secrets import SecretSource, as_secret_source, from_env
@@ -254,6 +255,7 @@ class Receiver:
                 StatisticsFlusher(store, settings.stats_flush_interval) if store.shared else None
             ),
             shared_model=models.pop() if one_model else None,
+            platform=AsyncWebhooksClient.from_env(),  # ctx.platform; None without MPT_API_*
         )
         install_default_logging(settings.log_format)
         for problem in self.configuration_warnings():
@@ -293,6 +295,8 @@ class Receiver:
         shutdown (call it yourself when mounted in an app that does not forward lifespan)."""
         if self._services is not None and self._services.flusher is not None:
             await self._services.flusher.stop()
+        if self._services is not None and self._services.platform is not None:
+            await self._services.platform.aclose()
         closer = getattr(self._secrets, "aclose", None)
         if closer is not None:
             await closer()

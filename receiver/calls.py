@@ -28,7 +28,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import anyio.to_thread
 
@@ -48,6 +48,9 @@ from receiver.tokens import verify_call
 from receiver.types import WebhookType
 from receiver.wire import RETRY_SOON, ErrorId, Message, Outcome, failure_answer
 
+if TYPE_CHECKING:
+    from receiver.platform import AsyncWebhooksClient
+
 logger = logging.getLogger("receiver")
 
 # Bodies from this size on are parsed in a worker thread (a Purchase draft is 4-40 KB).
@@ -65,6 +68,8 @@ class Services:
     flusher: StatisticsFlusher | None
     # The one model every handler takes, when there is one: the body is parsed straight into it.
     shared_model: type[ObjectModel] | None
+    # The platform API client handlers get as ctx.platform (None: MPT_API_* not set).
+    platform: AsyncWebhooksClient | None = None
 
 
 class Call:
@@ -197,6 +202,7 @@ class CallPipeline:
             headers=call.headers(scope),
             deadline=handler.deadline or settings.deadline,
             request_id=call.request_id,
+            platform_client=services.platform,
         )
         ran = await dispatch.run(handler, obj, ctx, call.object_id or "")
         if ran.failure is None:

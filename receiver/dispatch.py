@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, get_origin
+from typing import TYPE_CHECKING, Any, get_origin
 
 from receiver._deadline import run_with_deadline
 from receiver._threads import OverdueThreadsError, ThreadBudget
@@ -24,6 +24,9 @@ from receiver.models import MODEL_BY_OBJECT_TYPE
 from receiver.settings import FailurePolicy, check_failure_policy, positive
 from receiver.types import ANSWER, ObjectType, WebhookType
 from receiver.wire import REJECT_ERROR_ID, ErrorId, Message, Outcome
+
+if TYPE_CHECKING:
+    from receiver.platform import AsyncWebhooksClient
 
 logger = logging.getLogger("receiver")
 
@@ -37,7 +40,8 @@ class CallContext:
     ``headers`` are the request headers (lowercase names) without ``authorization``;
     ``claims`` are the verified token claims; ``deadline`` is the handler's time budget in
     seconds and :meth:`remaining` what is left of it; ``request_id`` is the call's id in the
-    receiver's log and in the answer's ``x-request-id`` (pass it on to what the handler calls).
+    receiver's log and in the answer's ``x-request-id`` (pass it on to what the handler calls);
+    :attr:`platform` is the receiver's client of the platform API.
     """
 
     webhook_id: str
@@ -47,6 +51,19 @@ class CallContext:
     deadline: float
     started: float = field(default_factory=time.monotonic)
     request_id: str = ""
+    platform_client: AsyncWebhooksClient | None = None
+
+    @property
+    def platform(self) -> AsyncWebhooksClient:
+        """The receiver's pooled client of the platform API (MPT_API_BASE_URL, MPT_API_TOKEN),
+        opened at startup and closed at shutdown: ``await ctx.platform.get(ctx.webhook_id)``, or
+        any endpoint with ``await ctx.platform.request("GET", "/public/v1/...")``."""
+        if self.platform_client is None:
+            raise ConfigurationError(
+                "ctx.platform needs the platform API's address and token: set MPT_API_BASE_URL"
+                " and MPT_API_TOKEN in the receiver's environment."
+            )
+        return self.platform_client
 
     def remaining(self) -> float:
         """Seconds left before the deadline (never negative)."""
