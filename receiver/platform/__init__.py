@@ -14,6 +14,10 @@ Modules, one concept each:
     _operations  the API's rules without I/O: requests, pagination, answers, errors
     retry        which failures are retried, how long to wait, when to stop (tenacity)
     client       AsyncWebhooksClient and WebhooksClient: the operations over httpx
+    secrets_file the RECEIVER_SECRETS file: read, merged, written atomically with mode 0600
+    sync         registration as code: the webhooks an app needs vs those that exist, a plan
+    rotation     a secret rotation: old + new, proved on the receiver, then set on the platform
+    report       the platform's statistics beside the receiver's; --fail-when conditions
 """
 
 from receiver.platform import rql
