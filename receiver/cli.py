@@ -29,6 +29,7 @@ from click.shell_completion import CompletionItem
 
 from receiver import serving, tokens
 from receiver._loader import AppLoadError
+from receiver.cli_webhooks import webhooks
 from receiver.errors import ConfigurationError, SecretConfigurationError
 from receiver.secrets import is_plausible_webhook_id, validate_secret
 from receiver.types import KNOWN_WEBHOOK_TYPES, WebhookType, suggestions
@@ -855,6 +856,11 @@ def new(
         f"uvicorn {names.package}.app:app --env-file .env --reload",
     ):
         click.echo(f"  {line}")
+
+
+# -- webhooks (receiver/cli_webhooks.py) ---------------------------------------------------------
+
+main.add_command(webhooks)
 
 
 if __name__ == "__main__":  # pragma: no cover - python -m receiver.cli (tested in a subprocess)
