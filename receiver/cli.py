@@ -63,6 +63,7 @@ def main() -> None:
       receiver send https://localhost:8080/ --type ValidatePurchaseOrderDraft \\
           --webhook-id WBH-5433-8787 --insecure
       receiver token --webhook-id WBH-5433-8787   # a bearer token for curl
+      receiver webhooks list                 # your webhooks on the platform (MPT_API_*)
     """
 
 

@@ -61,7 +61,8 @@ class CallContext:
         if self.platform_client is None:
             raise ConfigurationError(
                 "ctx.platform needs the platform API's address and token: set MPT_API_BASE_URL"
-                " and MPT_API_TOKEN in the receiver's environment."
+                " and MPT_API_TOKEN in the receiver's environment (its startup log says why"
+                " when they are set but cannot be used)."
             )
         return self.platform_client
 

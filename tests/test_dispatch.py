@@ -90,20 +90,20 @@ async def test_without_the_api_settings_ctx_platform_says_what_to_set(
     await app.shutdown()
 
 
-async def test_a_bad_api_address_stops_startup(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_an_unusable_api_address_turns_ctx_platform_off_with_a_warning(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The receiver starts: a handler that never uses ctx.platform must not fail over it.
     monkeypatch.setenv("MPT_API_BASE_URL", "http://api.example.test")
     monkeypatch.setenv("MPT_API_TOKEN", API_TOKEN)
     app = app_reading_its_webhook([])
-    sent: list[dict[str, Any]] = []
-    messages = iter([{"type": "lifespan.startup"}])
 
-    async def receive() -> dict[str, Any]:
-        return next(messages)
+    with caplog.at_level(logging.WARNING, logger="receiver.platform"):
+        services = app.startup()
 
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    await app({"type": "lifespan"}, receive, send)
-
-    assert sent[0]["type"] == "lifespan.startup.failed"
-    assert "http:// to api.example.test" in sent[0]["message"]
+    assert services.platform is None
+    assert "ctx.platform is off: MPT_API_BASE_URL (--api-url) is http:// to api.example.test" in (
+        caplog.text
+    )
+    assert API_TOKEN not in caplog.text
+    await app.shutdown()

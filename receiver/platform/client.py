@@ -25,6 +25,7 @@ message or a log line.
 from __future__ import annotations
 
 import builtins
+import logging
 from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Any, Final, Self, TypeVar, cast
@@ -34,13 +35,15 @@ import anyio.to_thread
 import httpx
 from tenacity import AsyncRetrying, Retrying
 
-from receiver.errors import PlatformError, PlatformUnreachableError
+from receiver.errors import ConfigurationError, PlatformError, PlatformUnreachableError
 from receiver.models.webhook import Webhook
 from receiver.platform import _operations as ops
 from receiver.platform.connection import Connection, connection, is_configured
 from receiver.platform.retry import RetryPolicy, TransientAnswer, raise_if_transient, retry_options
 
 T = TypeVar("T")
+
+logger = logging.getLogger("receiver.platform")
 
 DEFAULT_TIMEOUT: Final = httpx.Timeout(30.0, connect=10.0)
 Params = Mapping[str, str | int | None]
@@ -59,14 +62,18 @@ class _Base:
 
     def __init__(
         self,
-        api_url: str | None,
+        api_url: str | Connection | None,
         token: str | None,
         *,
         timeout: float | httpx.Timeout,
         retry: RetryPolicy,
         environ: Mapping[str, str] | None,
     ) -> None:
-        self.connection: Connection = connection(api_url, token, environ=environ)
+        self.connection: Connection = (
+            api_url
+            if isinstance(api_url, Connection)
+            else connection(api_url, token, environ=environ)
+        )
         self.timeout = _timeout(timeout)
         self.retry = retry
 
@@ -98,13 +105,14 @@ class AsyncWebhooksClient(_Base):
     """The Webhook API from async code. ``api_url`` (without ``/public/v1``) and ``token``
     default to MPT_API_BASE_URL and MPT_API_TOKEN; ``http://`` only to loopback.
 
-    ``http_client`` reuses your ``httpx.AsyncClient`` (it is not closed here); otherwise one
-    pooled client is made at the first request and closed by :meth:`aclose` (or ``async with``).
+    ``api_url`` may be a checked :class:`~receiver.platform.Connection` instead. ``http_client``
+    reuses your ``httpx.AsyncClient`` (it is not closed here); otherwise one pooled client is
+    made at the first request and closed by :meth:`aclose` (or ``async with``).
     """
 
     def __init__(
         self,
-        api_url: str | None = None,
+        api_url: str | Connection | None = None,
         token: str | None = None,
         *,
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
@@ -121,9 +129,16 @@ class AsyncWebhooksClient(_Base):
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> AsyncWebhooksClient | None:
-        """A client when MPT_API_BASE_URL or MPT_API_TOKEN is set (both must be), else None:
-        what the receiver offers handlers as ``ctx.platform``."""
-        return cls(environ=environ) if is_configured(environ) else None
+        """A client when MPT_API_BASE_URL and MPT_API_TOKEN are set and usable, else None (a
+        warning says why they are not usable): what the receiver offers handlers as
+        ``ctx.platform``. A receiver that does not use it must not fail to start over it."""
+        if not is_configured(environ):
+            return None
+        try:
+            return cls(environ=environ)
+        except ConfigurationError as exc:
+            logger.warning("ctx.platform is off: %s", exc)
+            return None
 
     async def _client(self) -> httpx.AsyncClient:
         if self._http is None:
@@ -256,7 +271,7 @@ class WebhooksClient(_Base):
 
     def __init__(
         self,
-        api_url: str | None = None,
+        api_url: str | Connection | None = None,
         token: str | None = None,
         *,
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,

@@ -40,11 +40,13 @@ def connection(
     token: str | None = None,
     *,
     environ: Mapping[str, str] | None = None,
+    remote_http: bool = False,
 ) -> Connection:
     """The platform API to talk to: ``api_url`` and ``token``, else the environment.
 
     ``http://`` is accepted for loopback hosts only (the simulator): the token would cross any
-    other network in the clear.
+    other network in the clear. ``remote_http`` accepts it for any host; ProductSecrets keeps
+    doing so, as it did before it used this client.
     """
     env = os.environ if environ is None else environ
     base_url = api_url or env.get(BASE_URL_ENV, "")
@@ -78,7 +80,7 @@ def connection(
             " https://api.platform.softwareone.com. (The value is not shown: it may hold"
             " credentials.)"
         )
-    if url.scheme == "http" and not is_loopback(url.host):
+    if url.scheme == "http" and not remote_http and not is_loopback(url.host):
         raise ConfigurationError(
             f"MPT_API_BASE_URL (--api-url) is http:// to {url.host}: the API token would travel"
             " unencrypted. Use https://; http:// is accepted for loopback hosts only (the"
@@ -91,6 +93,6 @@ def connection(
 
 
 def is_configured(environ: Mapping[str, str] | None = None) -> bool:
-    """Whether MPT_API_BASE_URL or MPT_API_TOKEN is set (then both must be, and valid)."""
+    """Whether both MPT_API_BASE_URL and MPT_API_TOKEN are set."""
     env = os.environ if environ is None else environ
-    return bool(env.get(BASE_URL_ENV) or env.get(TOKEN_ENV))
+    return bool(env.get(BASE_URL_ENV) and env.get(TOKEN_ENV))

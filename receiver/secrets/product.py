@@ -129,8 +129,9 @@ class ProductSecrets:
         if missing:
             raise _missing_api_settings(missing)
         try:
-            # The platform client's rules: with or without /public/v1; http:// to loopback only.
-            self._api = connection(base_url, token)
+            # The platform client's rules (with or without /public/v1), but http:// to any host,
+            # as ProductSecrets always accepted (an API gateway inside a cluster).
+            self._api = connection(base_url, token, remote_http=True)
         except ConfigurationError as exc:
             raise SecretConfigurationError(str(exc)) from None
 
@@ -210,8 +211,8 @@ class ProductSecrets:
     def _client(self, http_client: httpx.AsyncClient) -> AsyncWebhooksClient:
         assert self._api is not None  # set whenever products come from the platform API
         return AsyncWebhooksClient(
-            self._api.base_url,
-            self._api.token,
+            self._api,
+            None,
             timeout=self._timeout,
             retry=RetryPolicy(attempts=LOOKUP_ATTEMPTS, total=self._timeout, backoff=0.1),
             http_client=http_client,

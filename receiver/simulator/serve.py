@@ -34,7 +34,7 @@ def banner(simulator: Simulator, url: str) -> str:
             f"  database     {where}",
             f"  webhook URLs {http}; call timeout {simulator.call_timeout:g} s",
             "",
-            "For a receiver that looks webhooks up on the platform API (ProductSecrets):",
+            "For `receiver webhooks`, ctx.platform and ProductSecrets (the platform API):",
             f"  export MPT_API_BASE_URL={url} MPT_API_TOKEN={simulator.token}",
             "",
         ]

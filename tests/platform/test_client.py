@@ -429,5 +429,6 @@ def test_without_the_environment_there_is_no_context_client(
     monkeypatch.delenv("MPT_API_TOKEN", raising=False)
 
     assert AsyncWebhooksClient.from_env() is None
+    assert AsyncWebhooksClient.from_env({"MPT_API_TOKEN": TOKEN}) is None  # both are needed
     with pytest.raises(ConfigurationError, match="Missing: MPT_API_BASE_URL"):
         WebhooksClient()

@@ -80,6 +80,11 @@ def test_the_token_is_not_in_the_repr() -> None:
     assert TOKEN not in repr(connection("https://api.example.test", TOKEN))
 
 
+def test_http_to_any_host_when_asked() -> None:
+    assert connection("http://gateway.internal", TOKEN, remote_http=True).host == "gateway.internal"
+
+
 def test_is_configured() -> None:
     assert not is_configured({})
-    assert is_configured({"MPT_API_TOKEN": TOKEN})
+    assert not is_configured({"MPT_API_TOKEN": TOKEN})
+    assert is_configured({"MPT_API_TOKEN": TOKEN, "MPT_API_BASE_URL": "https://a.example"})

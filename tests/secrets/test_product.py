@@ -296,10 +296,14 @@ async def test_product_secrets_gives_up_after_its_attempts(
     assert len(api.requests) == LOOKUP_ATTEMPTS
 
 
-async def test_product_secrets_refuses_http_to_a_host_that_is_not_loopback() -> None:
-    # The token would cross the network in the clear (the platform client's rule).
-    with pytest.raises(SecretConfigurationError, match="http:// is accepted for loopback"):
-        ProductSecrets({PRODUCT: SECRET}, api_base_url="http://api.example.test", api_token=TOKEN)
+async def test_product_secrets_still_accepts_http_to_any_host(api: FakeApi) -> None:
+    # As before it used the platform client (an API gateway inside a cluster); the client's
+    # own rule, http:// to loopback only, is for the CLI and ctx.platform.
+    api.webhooks[WEBHOOK] = {"criteria": {"product.id": PRODUCT}}
+    async with httpx.AsyncClient(transport=httpx.MockTransport(api)) as client:
+        source = api_source(client, api_base_url="http://gateway.internal:8080")
+        assert await source.secrets_for(WEBHOOK) == (SECRET.encode(),)
+    assert str(api.requests[0].url).startswith("http://gateway.internal:8080/public/v1/")
 
 
 async def test_product_secrets_bounds_the_whole_call(api: FakeApi) -> None:
