@@ -38,6 +38,7 @@ from receiver.logs import install_default_logging
 from receiver.metrics import Metrics
 from receiver.models import MODEL_BY_OBJECT_TYPE
 from receiver.openapi import openapi_json
+from receiver.platform import AsyncWebhooksClient
 from receiver.replay import ReplayGuard
 from receiver.resolution import configuration_problems
 from receiver.secrets import SecretSource, as_secret_source, from_env
@@ -278,6 +279,7 @@ class Receiver(NamedDecorators):
             ),
             tracing=tracing,
             span=tracing.span if tracing is not None else no_span,
+            platform=AsyncWebhooksClient.from_env(),  # ctx.platform; None without MPT_API_*
         )
         install_default_logging(settings.log_format)
         for problem in self.configuration_warnings():
@@ -306,6 +308,8 @@ class Receiver(NamedDecorators):
         await self._lifecycle.stop()
         if self._services is not None and self._services.flusher is not None:
             await self._services.flusher.stop()
+        if self._services is not None and self._services.platform is not None:
+            await self._services.platform.aclose()
         closer = getattr(self._secrets, "aclose", None)
         if closer is not None:
             await closer()

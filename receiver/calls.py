@@ -30,7 +30,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import anyio.to_thread
 
@@ -53,6 +53,9 @@ from receiver.tracing import SpanFactory, Tracing, no_span
 from receiver.types import WebhookType
 from receiver.wire import RETRY_SOON, ErrorId, Message, Outcome, failure_answer
 
+if TYPE_CHECKING:
+    from receiver.platform import AsyncWebhooksClient
+
 logger = logging.getLogger("receiver")
 
 # Bodies from this size on are parsed in a worker thread (a Purchase draft is 4-40 KB).
@@ -74,6 +77,8 @@ class Services:
     metrics: Metrics | None = None
     tracing: Tracing | None = None
     span: SpanFactory = no_span
+    # The platform API client handlers get as ctx.platform (None: MPT_API_* not set).
+    platform: AsyncWebhooksClient | None = None
 
 
 class Call:
@@ -247,6 +252,7 @@ class CallPipeline:
             deadline=handler.deadline or settings.deadline,
             request_id=call.request_id,
             state=self._state,
+            platform_client=services.platform,
         )
         with services.span("receiver.handler"):
             ran = await dispatch.run(handler, obj, ctx, call.object_id or "")

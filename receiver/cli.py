@@ -29,6 +29,7 @@ from click.shell_completion import CompletionItem
 
 from receiver import serving, tokens
 from receiver._loader import AppLoadError
+from receiver.cli_webhooks import webhooks
 from receiver.errors import ConfigurationError, SecretConfigurationError, UnknownWebhookTypeError
 from receiver.secrets import is_plausible_webhook_id, validate_secret
 from receiver.types import (
@@ -67,6 +68,7 @@ def main() -> None:
       receiver send https://localhost:8080/ --type ValidatePurchaseOrderDraft \\
           --webhook-id WBH-5433-8787 --insecure
       receiver token --webhook-id WBH-5433-8787   # a bearer token for curl
+      receiver webhooks list                 # your webhooks on the platform (MPT_API_*)
     """
 
 
@@ -866,6 +868,11 @@ def new(
         f"uvicorn {names.package}.app:app --env-file .env --reload",
     ):
         click.echo(f"  {line}")
+
+
+# -- webhooks (receiver/cli_webhooks.py) ---------------------------------------------------------
+
+main.add_command(webhooks)
 
 
 if __name__ == "__main__":  # pragma: no cover - python -m receiver.cli (tested in a subprocess)

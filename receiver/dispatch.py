@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, get_origin
+from typing import TYPE_CHECKING, Any, get_origin
 
 from receiver._checks import positive_number
 from receiver._deadline import run_with_deadline
@@ -25,6 +25,9 @@ from receiver.models import MODEL_BY_OBJECT_TYPE
 from receiver.settings import FailurePolicy, check_failure_policy
 from receiver.types import ANSWER, ObjectType, WebhookType
 from receiver.wire import REJECT_ERROR_ID, ErrorId, Message, Outcome
+
+if TYPE_CHECKING:
+    from receiver.platform import AsyncWebhooksClient
 
 logger = logging.getLogger("receiver")
 
@@ -39,7 +42,8 @@ class CallContext:
     ``claims`` are the verified token claims; ``deadline`` is the handler's time budget in
     seconds and :meth:`remaining` what is left of it; ``request_id`` is the call's id in the
     receiver's log and in the answer's ``x-request-id`` (pass it on to what the handler calls);
-    ``state`` is the app's ``app.state`` (what startup hooks opened: a database pool, a client).
+    ``state`` is the app's ``app.state`` (what startup hooks opened: a database pool, a client);
+    :attr:`platform` is the receiver's client of the platform API.
     """
 
     webhook_id: str
@@ -50,6 +54,20 @@ class CallContext:
     started: float = field(default_factory=time.monotonic)
     request_id: str = ""
     state: Any = None
+    platform_client: AsyncWebhooksClient | None = None
+
+    @property
+    def platform(self) -> AsyncWebhooksClient:
+        """The receiver's pooled client of the platform API (MPT_API_BASE_URL, MPT_API_TOKEN),
+        opened at startup and closed at shutdown: ``await ctx.platform.get(ctx.webhook_id)``, or
+        any endpoint with ``await ctx.platform.request("GET", "/public/v1/...")``."""
+        if self.platform_client is None:
+            raise ConfigurationError(
+                "ctx.platform needs the platform API's address and token: set MPT_API_BASE_URL"
+                " and MPT_API_TOKEN in the receiver's environment (its startup log says why"
+                " when they are set but cannot be used)."
+            )
+        return self.platform_client
 
     def remaining(self) -> float:
         """Seconds left before the deadline (never negative)."""

@@ -14,6 +14,14 @@
     ├── RequestError                a call's HTTP request is unusable (400/405/413/415)
     ├── AnswerError                 the handler's answer cannot be sent to the platform
     ├── StoreUnavailableError       the shared store (Redis) did not answer in time
+    ├── PlatformError               the platform's API answered an error (ProblemDetails: status,
+    │   │                           title, detail, field errors); the message says what to do
+    │   ├── PlatformUnreachableError    no answer from the API (connection failed, timed out),
+    │   │                               after the retries
+    │   └── PlatformAnswerError         a 2xx answer that is not what the API promises (not JSON,
+    │                                   not a webhook)
+    ├── SecretRotationError         the deployed receiver did not accept the new secret (the
+    │                               platform was left unchanged), or the rotation cannot start
     ├── ModelError                  a model got something it cannot hold
     │   ├── InvalidObjectError          from_json/from_dict: not JSON, not an object, no string id
     │   ├── MessageTooLongError         an error message over the platform's 4000 characters
@@ -44,7 +52,8 @@ Messages say what happened and what to do; they never contain a token or a secre
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Final
 
 
 class ReceiverError(Exception):
@@ -129,6 +138,119 @@ class TokenError(ReceiverError):
 
 class StoreUnavailableError(ReceiverError):
     """The shared store (Redis) could not be reached or did not answer within its timeout."""
+
+
+class PlatformError(ReceiverError):
+    """The platform's API refused a request (receiver.platform): ``status`` (None when there was
+    no answer), ``title``, ``detail`` and ``errors`` (field -> messages) from its ProblemDetails,
+    ``request`` (``"GET /public/v1/..."``), and for a 409 the id of the webhook that already
+    exists (``conflict_id``, when the platform named it). Never holds a token or a secret."""
+
+    def __init__(
+        self,
+        request: str,
+        *,
+        status: int | None,
+        title: str | None = None,
+        detail: str | None = None,
+        errors: Mapping[str, Sequence[str]] | None = None,
+        conflict_id: str | None = None,
+        message: str | None = None,
+    ) -> None:
+        self.request = request
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.errors = {field: list(messages) for field, messages in (errors or {}).items()}
+        self.conflict_id = conflict_id
+        super().__init__(message or self._message())
+
+    def _message(self) -> str:
+        status = f"{self.status} {self.title}" if self.title else str(self.status)
+        said = f": {self.detail.rstrip('.')}." if self.detail else "."
+        fields = "".join(
+            f" {field}: {' '.join(messages)}" for field, messages in self.errors.items()
+        )
+        if (
+            fields
+            and self.detail
+            and all(m in self.detail for messages in self.errors.values() for m in messages)
+        ):
+            fields = ""  # the detail already lists them (as the simulator's does)
+        return f"The platform API answered {status} to {self.request}{said}{fields} {self.advice}"
+
+    @property
+    def advice(self) -> str:
+        """What to do about this answer, in a sentence."""
+        status = self.status or 0
+        if status == 409:
+            if self.conflict_id is None:
+                return (
+                    "A webhook of that type for that object exists (one per account, type and"
+                    " object): find it with `receiver webhooks list`, then update or delete it."
+                )
+            return (
+                f"The webhook that exists is {self.conflict_id}: update it (`receiver webhooks"
+                f" update {self.conflict_id}`) or delete it first."
+            )
+        if status in _PLATFORM_ADVICE:
+            return _PLATFORM_ADVICE[status]
+        if status >= 500:
+            return "The platform API failed or is unavailable: try again later."
+        return "Check the request against the platform's Webhook API (docs/platform.md §4)."
+
+
+_PLATFORM_ADVICE: Final[dict[int, str]] = {
+    400: "Fix the fields it names and send the request again.",
+    401: "Check the API token (MPT_API_TOKEN or --api-token): it is wrong, expired or revoked.",
+    403: "The token's account may not own this object, or the token lacks the scopes for it:"
+    " for webhooks, use an API token of the vendor account that owns the product"
+    " (MPT_API_TOKEN or --api-token).",
+    404: "Check the id: `receiver webhooks list` shows the webhooks this token can see (a Client"
+    " token sees none; a deleted webhook is gone for good).",
+    429: "The platform is limiting this token's requests: wait a minute and try again.",
+}
+
+
+class PlatformUnreachableError(PlatformError):
+    """No answer from the platform API: the connection failed or a timeout passed, on every
+    attempt. ``reason`` names the last failure (``ConnectError``, ``ReadTimeout``, ...)."""
+
+    def __init__(
+        self, request: str, *, host: str, reason: str, timed_out: bool, attempts: int = 1
+    ) -> None:
+        self.host = host
+        self.reason = reason
+        self.timed_out = timed_out
+        self.attempts = attempts
+        what = "did not answer in time" if timed_out else "could not be reached"
+        tries = f", {attempts} attempts" if attempts > 1 else ""
+        super().__init__(
+            request,
+            status=None,
+            message=f"The platform API at {host} {what} ({reason}{tries}) for {request}. Check"
+            " MPT_API_BASE_URL (--api-url) and the network, then try again.",
+        )
+
+
+class PlatformAnswerError(PlatformError):
+    """A 2xx answer of the platform API that is not what the API promises (``problem`` says
+    what it is instead)."""
+
+    def __init__(self, request: str, *, status: int, problem: str, kind: str) -> None:
+        self.problem = problem
+        self.kind = kind  # "not_json", or the JSON kind it was ("array", ...), or "invalid"
+        super().__init__(
+            request,
+            status=status,
+            message=f"The platform API answered {request} with {problem}. Check MPT_API_BASE_URL"
+            " (--api-url): it must be the platform API's address, without /public/v1.",
+        )
+
+
+class SecretRotationError(ReceiverError):
+    """``receiver webhooks rotate`` stopped: the deployed receiver did not accept the new secret
+    (nothing was changed on the platform), or the secrets file does not allow the step."""
 
 
 class SecretLookupError(ReceiverError):

@@ -119,6 +119,17 @@ ANCHOR_KEY_BY_OBJECT_TYPE: Final[dict[str, str]] = {
     REQUEST: "product.id",
 }
 
+
+def anchor_key(webhook_type: WebhookType) -> str:
+    """The criteria key that scopes a webhook of this type to one object (platform.md §4.2.1);
+    a type we do not know is taken as ValidateAnswer, as the simulator does (§4.4).
+
+    >>> anchor_key(WebhookType("ValidateEnrollmentDraft")), anchor_key(WebhookType("Nope"))
+    ('program.id', 'form.id')
+    """
+    return ANCHOR_KEY_BY_OBJECT_TYPE[webhook_type.object_type or ANSWER]
+
+
 # (order type, order status) -> webhook type, for inferring the type of a call from its body.
 ORDER_WEBHOOK_TYPE_BY_TYPE_STATUS: Final[dict[tuple[str, str], WebhookType]] = {
     ("Purchase", "Draft"): VALIDATE_PURCHASE_ORDER_DRAFT,

@@ -3,6 +3,7 @@ served as uvicorn serves it (keep-alive and pipelined requests included)."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -57,10 +58,9 @@ def exchange(port: int, data: bytes) -> bytes:
     """Send ``data``, read until the server closes (each exchange ends with ``Connection:
     close`` or a refusal; no half-close from the client, which uvicorn may take as the end)."""
     with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
-        try:
+        # Refused mid-send: read what came back.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             conn.sendall(data)
-        except (BrokenPipeError, ConnectionResetError):  # refused mid-send: read what came back
-            pass
         chunks = []
         while chunk := conn.recv(65536):
             chunks.append(chunk)

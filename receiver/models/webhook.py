@@ -18,7 +18,7 @@ models it normalizes what the sources disagree on (platform.md §6) and dumps th
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Final, Protocol, Self
@@ -318,6 +318,11 @@ class Webhook(WireModel):
     last_call: Call | None = None
     audit: Audit | None = None
     meta: Meta | None = Field(None, alias="$meta")
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        # The secret is shown once, by the create call: never in a repr (a log line, a traceback).
+        for name, value in super().__repr_args__():
+            yield name, "<hidden>" if name == "secret" and value is not None else value
 
     @property
     def is_enabled(self) -> bool:

@@ -21,7 +21,7 @@ Modules, one concept each (each imports only those above it):
     values     validate_secret: what can be an HMAC secret; Secret, SecretSpec
     _config    reading configuration: mapping keys, JSON environment variables
     sources    the SecretSource protocol; StaticSecrets, from_env(), CallableSecrets
-    product    ProductSecrets, with its one GET of the platform's Webhook API
+    product    ProductSecrets, with its one GET of the platform's Webhook API (receiver.platform)
     cache      CachedSecrets: TTL + LRU cache, single-flight lookups, concurrency and rate limits
     convert    as_secret_source: what ``secrets=`` accepts, turned into a source
 """

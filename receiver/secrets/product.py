@@ -1,5 +1,5 @@
 """ProductSecrets: secrets held per product; a webhook's product from a mapping, or from one GET
-of the platform's Webhook API."""
+of the platform's Webhook API (through :mod:`receiver.platform`'s client)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ import logging
 import os
 import ssl
 from collections.abc import Mapping, Sequence
-from typing import cast
-from urllib.parse import quote
+from typing import Any, Final, cast
 
 import anyio
 import anyio.to_thread
@@ -16,13 +15,25 @@ import httpx
 
 from receiver._json import json_kind
 from receiver._text import type_phrase, with_article
-from receiver.errors import SecretConfigurationError, SecretLookupError
+from receiver.errors import (
+    ConfigurationError,
+    PlatformAnswerError,
+    PlatformError,
+    PlatformUnreachableError,
+    SecretConfigurationError,
+    SecretLookupError,
+)
+from receiver.platform import AsyncWebhooksClient, Connection, RetryPolicy, connection, webhook_path
 from receiver.secrets._config import check_key, load_json_env
 from receiver.secrets.ids import is_plausible_webhook_id
 from receiver.secrets.values import SecretSpec, secret_tuple
 
 # The package's one logger, the name users configure (not this module's __name__).
 logger = logging.getLogger("receiver.secrets")
+
+# A lookup runs inside a call: a transient failure is retried, within the lookup's timeout.
+LOOKUP_ATTEMPTS: Final = 3
+_SELECT: Final = {"select": "criteria"}
 
 
 def _missing_api_settings(missing: Sequence[str]) -> SecretConfigurationError:
@@ -93,10 +104,10 @@ class ProductSecrets:
                 "ProductSecrets timeout must be a number of seconds > 0."
             )
         self._timeout = float(timeout)
-        self._client = http_client
+        self._http = http_client
         self._ssl_context: ssl.SSLContext | None = None
         self._webhook_products: dict[str, str] | None = None
-        self._base_url = self._api_host = self._token = ""
+        self._api: Connection | None = None
         if webhook_products is not None:
             table: dict[str, str] = {}
             for position, (key, product) in enumerate(webhook_products.items(), start=1):
@@ -119,19 +130,11 @@ class ProductSecrets:
         if missing:
             raise _missing_api_settings(missing)
         try:
-            url = httpx.URL(base_url)
-        except httpx.InvalidURL:
-            url = httpx.URL()
-        if url.scheme not in ("http", "https") or not url.host:
-            raise SecretConfigurationError(
-                "MPT_API_BASE_URL (api_base_url=) must be an absolute URL of the platform API,"
-                " like https://api.platform.softwareone.com."
-            )
-        # Accept a base URL given with or without the API's /public/v1 prefix.
-        self._base_url = base_url.rstrip("/").removesuffix("/public/v1")
-        # Messages name the host only: a URL may carry credentials.
-        self._api_host = url.host
-        self._token = token
+            # The platform client's rules (with or without /public/v1), but http:// to any host,
+            # as ProductSecrets always accepted (an API gateway inside a cluster).
+            self._api = connection(base_url, token, remote_http=True)
+        except ConfigurationError as exc:
+            raise SecretConfigurationError(str(exc)) from None
 
     @classmethod
     def from_env(
@@ -206,53 +209,59 @@ class ProductSecrets:
         """The ids in ``webhook_products``, or None when products come from the platform API."""
         return None if self._webhook_products is None else frozenset(self._webhook_products)
 
-    async def _get(self, url: str) -> httpx.Response:
-        params = {"select": "criteria"}
-        headers = {"Authorization": f"Bearer {self._token}", "Accept": "application/json"}
-        if self._client is not None:
-            return await self._client.get(
-                url, params=params, headers=headers, timeout=self._timeout
-            )
+    def _client(self, http_client: httpx.AsyncClient) -> AsyncWebhooksClient:
+        assert self._api is not None  # set whenever products come from the platform API
+        return AsyncWebhooksClient(
+            self._api,
+            None,
+            timeout=self._timeout,
+            retry=RetryPolicy(attempts=LOOKUP_ATTEMPTS, total=self._timeout, backoff=0.1),
+            http_client=http_client,
+        )
+
+    async def _get(self, webhook_id: str) -> Any:
+        path = webhook_path(webhook_id)
+        if self._http is not None:
+            return await self._client(self._http).request("GET", path, params=_SELECT)
         if self._ssl_context is None:
             # Loading the CA bundle takes tens of milliseconds: once, and off the event loop.
             self._ssl_context = await anyio.to_thread.run_sync(httpx.create_ssl_context)
         async with httpx.AsyncClient(verify=self._ssl_context, timeout=self._timeout) as client:
-            return await client.get(url, params=params, headers=headers)
+            return await self._client(client).request("GET", path, params=_SELECT)
 
     async def _product_of(self, webhook_id: str) -> str | None:
-        url = f"{self._base_url}/public/v1/notifications/webhooks/{quote(webhook_id, safe='')}"
+        host = self._api.host if self._api is not None else "?"
         try:
             with anyio.fail_after(self._timeout):  # httpx times each phase; bound the whole call
-                response = await self._get(url)
-        except (TimeoutError, httpx.TimeoutException) as exc:
+                body = await self._get(webhook_id)
+        except (TimeoutError, PlatformUnreachableError) as exc:
+            if isinstance(exc, PlatformUnreachableError) and not exc.timed_out:
+                raise SecretLookupError(
+                    f"Could not reach the platform API at {host} to look up webhook"
+                    f" {webhook_id!r} ({exc.reason}); check MPT_API_BASE_URL and the network."
+                ) from exc
             raise SecretLookupError(
                 f"The platform API did not answer the lookup of webhook {webhook_id!r} within"
                 f" {self._timeout:g} s; the call is refused. Retry later, or raise timeout=."
             ) from exc
-        except httpx.HTTPError as exc:
+        except PlatformAnswerError as exc:
             raise SecretLookupError(
-                f"Could not reach the platform API at {self._api_host} to look up webhook"
-                f" {webhook_id!r} ({type(exc).__name__}); check MPT_API_BASE_URL and the network."
+                f"The platform API did not answer JSON to the lookup of webhook {webhook_id!r};"
+                f" check MPT_API_BASE_URL (host {host})."
             ) from exc
-        status = response.status_code
-        if status == 404:
-            return None
-        if status in (401, 403):
-            raise SecretLookupError(
-                f"The platform API refused the lookup of webhook {webhook_id!r} (HTTP {status});"
-                " check that MPT_API_TOKEN is valid and may read your product's webhooks."
-            )
-        if not response.is_success:
+        except PlatformError as exc:
+            status = exc.status
+            if status == 404:
+                return None
+            if status in (401, 403):
+                raise SecretLookupError(
+                    f"The platform API refused the lookup of webhook {webhook_id!r} (HTTP"
+                    f" {status}); check that MPT_API_TOKEN is valid and may read your product's"
+                    " webhooks."
+                ) from exc
             raise SecretLookupError(
                 f"The platform API answered HTTP {status} to the lookup of webhook"
                 f" {webhook_id!r}; the call is refused. Retry later."
-            )
-        try:
-            body: object = response.json()
-        except (ValueError, RecursionError) as exc:
-            raise SecretLookupError(
-                f"The platform API did not answer JSON to the lookup of webhook {webhook_id!r};"
-                f" check MPT_API_BASE_URL (host {self._api_host})."
             ) from exc
         if not isinstance(body, dict):
             raise SecretLookupError(

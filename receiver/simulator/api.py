@@ -29,7 +29,6 @@ from receiver.simulator.problems import Problem
 from receiver.simulator.records import (
     OPTIONAL_FIELDS,
     WebhookRecord,
-    anchor_key,
     new_id,
     to_wire,
 )
@@ -37,6 +36,7 @@ from receiver.simulator.rql import Query, parse_query
 from receiver.simulator.rules import parse_create, parse_update
 from receiver.simulator.store import Store
 from receiver.stats import iso_now
+from receiver.types import anchor_key
 
 WEBHOOKS_PATH: Final = "/public/v1/notifications/webhooks"
 

@@ -23,9 +23,9 @@ import re
 from collections.abc import Iterable
 from typing import Final
 
+from receiver._net import is_loopback
 from receiver.errors import ConfigurationError
 from receiver.simulator.problems import Problem, excerpt
-from receiver.simulator.rules import is_loopback
 
 ANY: Final = "*"
 MAX_HOST_LENGTH: Final = 255

@@ -30,13 +30,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from receiver.simulator.records import WebhookRecord, anchor_key
+from receiver.simulator.records import WebhookRecord
 from receiver.simulator.rql import scalar_text
 from receiver.simulator.rules import MULTI_VALUE_KEYS
 from receiver.types import (
     ACCOUNT,
     VALIDATE_ACCOUNT,
     WebhookType,
+    anchor_key,
     candidate_webhook_types,
 )
 

@@ -25,11 +25,17 @@ from typing import Any, Final
 
 from receiver.models.webhook import Statistics, Webhook, WebhookStatus
 from receiver.stats import iso_now
-from receiver.types import ANCHOR_KEY_BY_OBJECT_TYPE, ANSWER, ObjectType, WebhookType
+from receiver.types import ANSWER, ObjectType, WebhookType, anchor_key
 
 # One vendor account owns every webhook of the simulator (the platform scopes webhooks to the
 # account of the API token; the simulator has one token).
-SIMULATOR_ACCOUNT: Final[dict[str, str]] = {"id": "ACC-1234-5678", "name": "Simulated vendor"}
+# ``type`` and ``status`` are required by the OpenAPI ``Account`` schema of ``Webhook.account``.
+SIMULATOR_ACCOUNT: Final[dict[str, str]] = {
+    "id": "ACC-1234-5678",
+    "name": "Simulated vendor",
+    "type": "Vendor",
+    "status": "Active",
+}
 # Who the audit says made a change: the simulator's API token.
 API_TOKEN_REF: Final[dict[str, str]] = {"id": "TKN-0000-0001", "name": "Simulator API token"}
 
@@ -49,11 +55,6 @@ def new_id(prefix: str, groups: int = 2) -> str:
 def object_type_of(webhook_type: WebhookType) -> ObjectType:
     """The object a type carries (platform.md §4.4); an unknown type is taken as ValidateAnswer."""
     return webhook_type.object_type or ANSWER
-
-
-def anchor_key(webhook_type: WebhookType) -> str:
-    """The criteria key that scopes a webhook of this type to one object (platform.md §4.2.1)."""
-    return ANCHOR_KEY_BY_OBJECT_TYPE.get(object_type_of(webhook_type), "product.id")
 
 
 @dataclass(slots=True)

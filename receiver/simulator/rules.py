@@ -20,18 +20,17 @@
 
 from __future__ import annotations
 
-import ipaddress
 import secrets
 from collections.abc import Mapping
 from typing import Any, Final
 from urllib.parse import urlsplit
 
+from receiver._net import is_loopback
 from receiver.errors import SecretConfigurationError
 from receiver.models.webhook import WebhookStatus
 from receiver.secrets import validate_secret
 from receiver.simulator.problems import Problem, validation_problem
-from receiver.simulator.records import anchor_key
-from receiver.types import KNOWN_WEBHOOK_TYPES, WebhookType, close_webhook_types
+from receiver.types import KNOWN_WEBHOOK_TYPES, WebhookType, anchor_key, close_webhook_types
 
 CREATE_FIELDS: Final = ("type", "description", "url", "criteria", "secret", "status")
 UPDATE_FIELDS: Final = ("webhookId", "type", "description", "url", "criteria", "secret", "status")
@@ -178,20 +177,6 @@ def check_url(url: str, *, allow_http: bool) -> str | None:
             f" {host!r}; use https:// for any other host."
         )
     return None
-
-
-def is_loopback(host: str) -> bool:
-    """``localhost``, 127.0.0.0/8 or ::1.
-
-    >>> is_loopback("127.1.2.3"), is_loopback("::1"), is_loopback("10.0.0.1")
-    (True, True, False)
-    """
-    if host.lower() in ("localhost", "localhost."):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def _url(value: Any, allow_http: bool, errors: dict[str, list[str]], *, required: bool) -> Any:

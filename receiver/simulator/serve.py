@@ -12,10 +12,10 @@ from typing import Final, TextIO
 
 import uvicorn
 
+from receiver._net import is_loopback
 from receiver.simulator._server import bind_socket, url_of
 from receiver.simulator.api import WEBHOOKS_PATH
 from receiver.simulator.app import Simulator, create_simulator
-from receiver.simulator.rules import is_loopback
 
 DEFAULT_HOST: Final = "127.0.0.1"
 DEFAULT_PORT: Final = 8090
@@ -37,7 +37,7 @@ def banner(simulator: Simulator, url: str) -> str:
             f"  webhook URLs {http}; call timeout {simulator.call_timeout:g} s",
             f"  Host names   {hosts} (--allowed-host adds one)",
             "",
-            "For a receiver that looks webhooks up on the platform API (ProductSecrets):",
+            "For `receiver webhooks`, ctx.platform and ProductSecrets (the platform API):",
             f"  export MPT_API_BASE_URL={url} MPT_API_TOKEN={simulator.token}",
             "",
         ]

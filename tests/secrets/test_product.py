@@ -14,6 +14,7 @@ import pytest
 
 from receiver.errors import SecretConfigurationError, SecretLookupError
 from receiver.secrets import CachedSecrets, ProductSecrets, as_secret_source
+from receiver.secrets.product import LOOKUP_ATTEMPTS
 
 from .conftest import BASE_URL, PRODUCT, SECRET, TOKEN, WEBHOOK, FakeApi
 
@@ -272,6 +273,42 @@ async def test_product_secrets_api_failures_are_lookup_errors(
     assert WEBHOOK in str(caught.value)
     assert TOKEN not in str(caught.value)
     assert SECRET not in str(caught.value)
+
+
+async def test_product_secrets_retries_a_transient_failure_within_its_timeout(
+    api: FakeApi, client: httpx.AsyncClient
+) -> None:
+    # The lookup goes through receiver.platform's client: a 503 or a dropped connection is
+    # retried (at most LOOKUP_ATTEMPTS times, within the timeout) before the call is refused.
+    answers = iter(
+        [httpx.Response(503), httpx.Response(200, json={"criteria": {"product.id": PRODUCT}})]
+    )
+
+    def flaky(request: httpx.Request) -> httpx.Response:
+        return next(answers)
+
+    api.response = flaky
+    assert await api_source(client).secrets_for(WEBHOOK) == (SECRET.encode(),)
+    assert len(api.requests) == 2
+
+
+async def test_product_secrets_gives_up_after_its_attempts(
+    api: FakeApi, client: httpx.AsyncClient
+) -> None:
+    api.response = respond(503)
+    with pytest.raises(SecretLookupError, match="answered HTTP 503"):
+        await api_source(client).secrets_for(WEBHOOK)
+    assert len(api.requests) == LOOKUP_ATTEMPTS
+
+
+async def test_product_secrets_still_accepts_http_to_any_host(api: FakeApi) -> None:
+    # As before it used the platform client (an API gateway inside a cluster); the client's
+    # own rule, http:// to loopback only, is for the CLI and ctx.platform.
+    api.webhooks[WEBHOOK] = {"criteria": {"product.id": PRODUCT}}
+    async with httpx.AsyncClient(transport=httpx.MockTransport(api)) as client:
+        source = api_source(client, api_base_url="http://gateway.internal:8080")
+        assert await source.secrets_for(WEBHOOK) == (SECRET.encode(),)
+    assert str(api.requests[0].url).startswith("http://gateway.internal:8080/public/v1/")
 
 
 async def test_product_secrets_bounds_the_whole_call(api: FakeApi) -> None:

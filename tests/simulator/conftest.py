@@ -1,15 +1,13 @@
 """Fixtures for the simulator tests: a simulator wired to a vendor app in-process, an
-authenticated API client, realistic orders, and a tiny OpenAPI shape checker."""
+authenticated API client and realistic orders; the OpenAPI checks are in ``schema.py``."""
 
 from __future__ import annotations
 
 import copy
-import json
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -24,7 +22,6 @@ VENDOR_URL = "https://vendor.example/"
 PRODUCT = "PRD-1111-1111"
 WEBHOOKS = "/public/v1/notifications/webhooks"
 VALIDATE = "/public/v1/commerce/orders/validate"
-OPENAPI = Path("/work/shared/platform-openapi/notifications-webhooks.json")
 # The simulator answers loopback Host names only (DNS rebinding); so the tests call it there.
 BASE_URL = "http://127.0.0.1:8090"
 
@@ -246,57 +243,3 @@ def still_open(connections: list[sqlite3.Connection]) -> list[sqlite3.Connection
 async def env() -> AsyncIterator[Env]:
     async with simulated() as environment:
         yield environment
-
-
-# -- the OpenAPI shapes -------------------------------------------------------------------------
-
-
-def _schemas() -> dict[str, Any]:
-    if not OPENAPI.exists():
-        pytest.skip(f"{OPENAPI} is not available")
-    schemas: dict[str, Any] = json.loads(OPENAPI.read_text())["components"]["schemas"]
-    return schemas
-
-
-def check_schema(value: Any, name: str, *, extra: frozenset[str] = frozenset()) -> None:
-    """Assert ``value`` fits the OpenAPI schema ``name``: types, enums, no unknown properties
-    (but ``extra``, the fields the platform sends beyond its OpenAPI, e.g. ``name``)."""
-    schemas = _schemas()
-    _check(value, schemas[name], schemas, name, extra)
-
-
-def _check(
-    value: Any, schema: dict[str, Any], schemas: dict[str, Any], where: str, extra: frozenset[str]
-) -> None:
-    if "$ref" in schema:
-        schema = schemas[schema["$ref"].rsplit("/", 1)[1]]
-    if value is None:
-        assert schema.get("nullable") or schema.get("type") is None, f"{where} is null"
-        return
-    if "enum" in schema:
-        assert value in schema["enum"], f"{where}: {value!r} not in the enum"
-    kind = schema.get("type")
-    if kind == "object" or "properties" in schema:
-        assert isinstance(value, dict), f"{where} is not an object"
-        properties = dict(schema.get("properties", {}))
-        for part in schema.get("allOf", []):
-            ref = schemas[part["$ref"].rsplit("/", 1)[1]] if "$ref" in part else part
-            properties.update(ref.get("properties", {}))
-        for key, item in value.items():
-            if key in properties:
-                _check(item, properties[key], schemas, f"{where}.{key}", frozenset())
-            else:
-                assert key in extra or schema.get("additionalProperties", True) is not False, (
-                    f"{where}: unexpected property {key!r}"
-                )
-    elif kind == "array":
-        assert isinstance(value, list), f"{where} is not an array"
-        for index, item in enumerate(value):
-            _check(item, schema["items"], schemas, f"{where}[{index}]", frozenset())
-    elif kind == "string":
-        assert isinstance(value, str), f"{where} is not a string"
-    elif kind == "integer":
-        assert isinstance(value, int), f"{where} is not an integer"
-        assert not isinstance(value, bool), f"{where} is a boolean, not an integer"
-    elif kind == "boolean":
-        assert isinstance(value, bool), f"{where} is not a boolean"

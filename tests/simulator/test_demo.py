@@ -13,6 +13,7 @@ import httpx
 import pytest
 import uvicorn
 
+from receiver.platform import WebhooksClient
 from receiver.simulator import demo, run_demo, serve_simulator
 from receiver.simulator.demo import CASES, Row, check, format_table
 
@@ -181,3 +182,26 @@ def test_serve_simulator_warns_off_loopback(monkeypatch: pytest.MonkeyPatch) -> 
     assert "WARNING: listening on 0.0.0.0, not loopback" in out.getvalue()
     assert "add --allowed-host NAME for each name" in out.getvalue()
     assert "database     in memory" in out.getvalue()
+
+
+def test_the_demo_registers_its_webhooks_with_the_platform_client(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    created: list[str] = []
+    create = WebhooksClient.create
+
+    def recording(self: WebhooksClient, *args: Any, **kwargs: Any) -> Any:
+        webhook = create(self, *args, **kwargs)
+        created.append(f"{webhook.type} {webhook.object.id if webhook.object else '?'}")
+        return webhook
+
+    monkeypatch.setattr(WebhooksClient, "create", recording)
+    monkeypatch.setattr(demo, "CASES", CASES[:1])
+
+    assert run_demo(out=io.StringIO()) == 0
+    assert created == [
+        "ValidatePurchaseOrderDraft PRD-1111-1111",
+        "ValidateChangeOrderDraft PRD-1111-1111",
+        "ValidateTerminateOrder PRD-1111-1111",
+        "ValidatePurchaseOrderDraft PRD-2222-2222",
+    ]

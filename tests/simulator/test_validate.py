@@ -27,10 +27,10 @@ from .conftest import (
     VENDOR_URL,
     AnyWebhook,
     Env,
-    check_schema,
     purchase_order,
     simulated,
 )
+from .schema import check_schema
 
 pytestmark = pytest.mark.anyio
 
