@@ -20,6 +20,7 @@ import httpx
 
 from receiver.errors import ConfigurationError
 from receiver.models.webhook import Call, Statistics, Webhook
+from receiver.platform._receiver import request_receiver
 from receiver.wire import Route
 
 REPORT_SELECT: Final = "+statistics,+lastFailure"
@@ -108,11 +109,9 @@ def receiver_statistics(
     url = admin_url.rstrip("/") + Route.ADMIN_WEBHOOKS
     headers = {"Authorization": f"Bearer {admin_token}", "Accept": "application/json"}
     try:
-        if http_client is not None:
-            response = http_client.get(url, headers=headers, timeout=timeout)
-        else:
-            with httpx.Client(timeout=timeout, verify=verify) as client:
-                response = client.get(url, headers=headers)
+        response = request_receiver(
+            "GET", url, headers=headers, http_client=http_client, timeout=timeout, verify=verify
+        )
     except httpx.HTTPError as exc:
         raise ConfigurationError(
             f"Could not reach the receiver's admin route {url} ({type(exc).__name__}); check"

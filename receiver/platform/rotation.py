@@ -25,6 +25,7 @@ import httpx
 from receiver import tokens
 from receiver.errors import SecretRotationError
 from receiver.platform._operations import new_secret
+from receiver.platform._receiver import request_receiver
 from receiver.platform.client import WebhooksClient
 from receiver.platform.secrets_file import read_secrets, write_secrets
 from receiver.types import WebhookType
@@ -111,11 +112,9 @@ def prove(
     token = tokens.sign(secret, tokens.platform_claims(webhook_id, audience=audience))
     headers = {"Authorization": f"Bearer {token}"}
     try:
-        if http_client is not None:
-            response = http_client.post(url, headers=headers, timeout=timeout)
-        else:
-            with httpx.Client(timeout=timeout, verify=verify) as client:
-                response = client.post(url, headers=headers)
+        response = request_receiver(
+            "POST", url, headers=headers, http_client=http_client, timeout=timeout, verify=verify
+        )
     except httpx.HTTPError as exc:
         raise SecretRotationError(
             f"Could not reach the receiver at {url} ({type(exc).__name__}); nothing was changed"
