@@ -48,7 +48,7 @@ from receiver.secrets import SecretSource
 from receiver.settings import Settings
 from receiver.stats import Statistics, call_record, iso_now
 from receiver.store import Store
-from receiver.tokens import verify_call
+from receiver.tokens import VerifiedCall, verify_call
 from receiver.tracing import SpanFactory, Tracing, no_span
 from receiver.types import WebhookType
 from receiver.wire import RETRY_SOON, ErrorId, Message, Outcome, failure_answer
@@ -209,12 +209,7 @@ class CallPipeline:
         try:
             if scope["method"] != "POST":
                 raise RequestError(405, ErrorId.METHOD_NOT_ALLOWED, Message.NOT_POST)
-            await verify_call(
-                header(scope, b"authorization"),
-                self._start().secrets,
-                self._options,
-                lookup_timeout=self._settings.secret_lookup_timeout,
-            )
+            await self._verify(scope, self._start())
         except Exception as exc:
             status, body, headers = self._refusal(exc, Call(None, ""))
             await send_json(send, status, body, headers)
@@ -225,14 +220,7 @@ class CallPipeline:
     async def _answer(self, scope: Scope, receive: Any, call: Call) -> tuple[int, bytes]:
         check_call_request(scope)
         services = self._start()
-        with services.span("receiver.verify"):
-            verified = await verify_call(
-                header(scope, b"authorization"),
-                services.secrets,
-                self._options,
-                lookup_timeout=self._settings.secret_lookup_timeout,
-                span=services.span,
-            )
+        verified = await self._verify(scope, services)
         call.webhook_id = verified.webhook_id
         settings = self._settings
         body = await read_body(scope, receive, settings.max_body_size, settings.body_timeout)
@@ -270,6 +258,17 @@ class CallPipeline:
             reject_message=settings.reject_message,
         )
         return status, payload
+
+    async def _verify(self, scope: Scope, services: Services) -> VerifiedCall:
+        """The call's token, checked (the same for a call and for the verify route)."""
+        with services.span("receiver.verify"):
+            return await verify_call(
+                header(scope, b"authorization"),
+                services.secrets,
+                self._options,
+                lookup_timeout=self._settings.secret_lookup_timeout,
+                span=services.span,
+            )
 
     def _parse(
         self, body: bytes, call: Call, shared_model: type[ObjectModel] | None

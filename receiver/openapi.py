@@ -36,7 +36,8 @@ from typing import TYPE_CHECKING, Any, Final
 import pydantic_core
 
 from receiver import tokens
-from receiver.types import ANSWER, PURCHASE_WEBHOOK_TYPES, SELECT_ORDER_LINES, WebhookType
+from receiver.resolution import types_sharing_a_body
+from receiver.types import ANSWER, WebhookType
 from receiver.wire import BAD_REQUEST_IDS, WEBHOOK_ID_PATTERN, ErrorId, Outcome, Route
 
 if TYPE_CHECKING:
@@ -142,12 +143,6 @@ def _failing_types(receiver: Receiver) -> list[WebhookType]:
         for webhook_type, handler in receiver.handlers.items()
         if (handler.failure_policy or receiver.settings.failure_policy) == "error"
     )
-
-
-def _ambiguous(types: list[WebhookType]) -> bool:
-    """Whether one body can fit two registered types (receiver.dispatch.resolve_from_body):
-    SelectOrderLines and a Purchase type, both Purchase orders."""
-    return SELECT_ORDER_LINES in types and any(t in PURCHASE_WEBHOOK_TYPES for t in types)
 
 
 def _configuration(receiver: Receiver) -> tuple[Any, ...]:
@@ -278,7 +273,7 @@ def _call_operation(
     handler_can_fail = bool(failing) if webhook_type is None else webhook_type in failing
     if handler_can_fail:
         server_errors.insert(0, "handler_failed")
-    if webhook_type is None and _ambiguous(types):
+    if webhook_type is None and types_sharing_a_body(types):
         server_errors.insert(0, "ambiguous_webhook_type")
     causes = [_SERVER_ERROR_CAUSES[reason] for reason in server_errors]
     responses["500"] = _error_response(

@@ -9,7 +9,7 @@ handler possible, that is a configuration error the vendor fixes with ``webhooks
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from receiver._text import with_article
@@ -90,11 +90,11 @@ def resolution_view(obj: ObjectModel) -> dict[str, Any]:
     }
 
 
-def types_sharing_a_body(handlers: Mapping[WebhookType, Handler]) -> set[str]:
+def types_sharing_a_body(registered: Collection[WebhookType]) -> set[str]:
     """Registered types the body alone cannot tell apart: SelectOrderLines and the Purchase
     types (its status is undocumented, platform.md §2.10)."""
-    purchase = {t for t in handlers if t in PURCHASE_WEBHOOK_TYPES}
-    if SELECT_ORDER_LINES in handlers and purchase:
+    purchase = {t for t in registered if t in PURCHASE_WEBHOOK_TYPES}
+    if SELECT_ORDER_LINES in registered and purchase:
         return {str(t) for t in purchase} | {SELECT_ORDER_LINES}
     return set()
 
