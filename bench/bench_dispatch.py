@@ -4,7 +4,8 @@ process; and the parts of the call, to see where the time goes.
     python bench/bench_dispatch.py [--rounds 15] [--seconds 0.2] [--clock cpu|wall] [--only a,b]
 
 The apps are the benchmark's own peers (``bench/peers/``): ``receiver`` is the served one (its
-defaults: verification, model, answer check, statistics, the INFO call line written to a file),
+defaults: verification, model, answer check, statistics, the INFO call line written by the
+default handler, here to /dev/null),
 ``floor-asgi`` a raw ASGI callable doing PyJWT verify + ``json.loads``/``json.dumps``,
 ``floor-starlette`` the same as one Starlette route. Each call POSTs the full Purchase draft
 Order of platform.md §2.6 with a valid token; the minimal handler clears errors and returns the
@@ -21,6 +22,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import logging
+import os
 import statistics
 import sys
 import time
@@ -39,7 +42,7 @@ from bench.peers import (  # noqa: E402
 )
 from bench.peers._common import SECRET, WEBHOOK_ID  # noqa: E402
 from bench.run import FULL_ORDER, asgi_call  # noqa: E402
-from receiver import tokens  # noqa: E402
+from receiver import logs, tokens  # noqa: E402
 from receiver.models import Order  # noqa: E402
 
 CLOCKS = {"wall": time.perf_counter_ns, "cpu": time.process_time_ns}
@@ -53,6 +56,11 @@ def main() -> int:
     parser.add_argument("--only", default="", help="comma-separated operation names")
     args = parser.parse_args()
     clock = CLOCKS[args.clock]
+    # The receivers' default logging, as served, its call lines to nowhere instead of stderr.
+    logs.install_default_logging("text")
+    default_handler = logs.direct_writer(logging.getLogger("receiver.calls"))
+    assert default_handler is not None
+    default_handler.setStream(open(os.devnull, "w"))  # noqa: SIM115 - for the whole run
 
     body = FULL_ORDER.read_bytes()
     token = tokens.sign(SECRET, tokens.platform_claims(WEBHOOK_ID, ttl=3600))

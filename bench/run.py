@@ -1,9 +1,12 @@
 """The benchmark suite (issue "Performance"): HTTP load against the receiver and its peers, size
 scaling, a bad-token stream, memory, and in-process microbenchmarks.
 
-Every server runs under uvicorn (uvloop + httptools, one worker, no access log) pinned to CPU 0;
-wrk is pinned to CPU 1. Servers are measured in interleaved rounds (A B C A B C ...) so drift on a
-shared machine hits all of them alike; we report medians and ratios against floor-starlette.
+The receiver runs under ``receiver serve`` exactly as in production (uvloop, httptools with the
+bounded request head, its default logging: the call line on stderr, here a file); the peers under
+uvicorn with the same loop and parser (one worker, no access log). The raw echo runs under both
+(``limit-echo``, ``limit-echo-serve``). Servers are pinned to CPU 0, wrk to CPU 1, and measured in
+interleaved rounds (A B C A B C ...) so drift on a shared machine hits all of them alike; we report
+medians, the server's CPU time per call (from /proc, over the measured run), and ratios.
 
     python -m bench.run                 # everything (about 12 minutes)
     python -m bench.run --quick         # 1 round of 3 s each, to check the setup
@@ -39,15 +42,40 @@ FULL_ORDER = ROOT / "tests" / "fixtures" / "order_purchase_full.json"
 SECRET = "bench-secret-bench-secret-bench-secret-01"
 WEBHOOK_ID = "WBH-5433-8787"
 
+
+@dataclass(frozen=True)
+class ServerSpec:
+    app: str
+    serve: bool = False  # under `receiver serve` (else plain uvicorn, same loop and parser)
+    env: tuple[tuple[str, str], ...] = ()
+    redis: bool = False  # needs the bench's Redis (BENCH_STORE)
+
+
+RECEIVER_APP = "bench.peers.receiver_app:app"
 SERVERS = {
-    "receiver": "bench.peers.receiver_app:app",
-    "limit-echo": "bench.peers.limit_echo:app",
-    "floor-asgi": "bench.peers.floor_asgi:app",
-    "floor-starlette": "bench.peers.floor_starlette:app",
-    "fastapi": "bench.peers.fastapi_app:app",
-    "sdk-v5-style": "bench.peers.sdk_v5_style:app",
+    "limit-echo": ServerSpec("bench.peers.limit_echo:app"),
+    "limit-echo-serve": ServerSpec("bench.peers.limit_echo:app", serve=True),
+    "receiver": ServerSpec(RECEIVER_APP, serve=True),
+    "receiver-line-off": ServerSpec(
+        RECEIVER_APP, serve=True, env=(("RECEIVER_LOG_FORMAT", "off"),)
+    ),
+    "receiver-json": ServerSpec(RECEIVER_APP, serve=True, env=(("RECEIVER_LOG_FORMAT", "json"),)),
+    "receiver-metrics": ServerSpec(RECEIVER_APP, serve=True, env=(("RECEIVER_METRICS", "1"),)),
+    "receiver-redis": ServerSpec(
+        "bench.peers.receiver_shared_app:app",
+        serve=True,
+        env=(("BENCH_REPLAY_GUARD", "1"),),
+        redis=True,
+    ),
+    "floor-asgi": ServerSpec("bench.peers.floor_asgi:app"),
+    "floor-starlette": ServerSpec("bench.peers.floor_starlette:app"),
+    "fastapi": ServerSpec("bench.peers.fastapi_app:app"),
+    "sdk-v5-style": ServerSpec("bench.peers.sdk_v5_style:app"),
 }
 BASELINE = "floor-starlette"
+ECHO = "limit-echo"
+# The Redis server of this run (started by main() when a server needs it).
+REDIS_URL: str | None = None
 
 
 @dataclass
@@ -57,6 +85,7 @@ class Sample:
     p99_ms: float
     non_2xx: int
     requests: int
+    cpu_us: float = 0.0  # the server's CPU time per call (user + system), when measured
 
 
 @dataclass
@@ -94,40 +123,40 @@ def order_with_lines(count: int) -> dict[str, Any]:
 @contextlib.contextmanager
 def server(name: str, log_dir: Path) -> Iterator[tuple[str, int]]:
     """Start ``name`` pinned to CPU 0; yield (url, pid); stop it."""
+    spec = SERVERS[name]
     port = free_port()
     env = dict(
         os.environ,
         BENCH_SECRET=SECRET,
         BENCH_WEBHOOK_ID=WEBHOOK_ID,
-        BENCH_LOG=str(log_dir / f"{name}.log"),
         PYTHONPATH=str(ROOT),
     )
-    command = [
-        *taskset("0"),
-        sys.executable,
-        "-m",
-        "uvicorn",
-        SERVERS[name],
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--loop",
-        "uvloop",
-        "--http",
-        "httptools",
-        "--no-access-log",
-        "--log-level",
-        "warning",
-    ]
-    with started(command, env, port, name) as pid:
+    env = {k: v for k, v in env.items() if not k.startswith("RECEIVER_")}
+    env.update(spec.env)
+    if spec.redis:
+        if REDIS_URL is None:
+            raise RuntimeError(f"{name} needs the bench's Redis server")
+        env["BENCH_STORE"] = f"{REDIS_URL}?prefix=bench:{port}:"
+    address = ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    if spec.serve:  # what production runs, its defaults included
+        command = [*taskset("0"), sys.executable, "-m", "receiver.cli", "serve", spec.app, *address]
+    else:
+        command = [*taskset("0"), sys.executable, "-m", "uvicorn", spec.app, *address,
+                   "--loop", "uvloop", "--http", "httptools", "--no-access-log"]  # fmt: skip
+    # stderr is where the call line goes.
+    with (
+        (log_dir / f"{name}.log").open("ab") as log,
+        started(command, env, port, name, stderr=log) as pid,
+    ):
         yield f"http://127.0.0.1:{port}/", pid
 
 
 @contextlib.contextmanager
-def started(command: list[str], env: dict[str, str], port: int, name: str) -> Iterator[int]:
+def started(
+    command: list[str], env: dict[str, str], port: int, name: str, *, stderr: Any = None
+) -> Iterator[int]:
     """Run ``command`` until it accepts connections on ``port``; yield its pid; stop it."""
-    process = subprocess.Popen(command, env=env, cwd=ROOT)
+    process = subprocess.Popen(command, env=env, cwd=ROOT, stderr=stderr)
     try:
         deadline = time.monotonic() + 20
         while True:
@@ -161,7 +190,7 @@ def check(name: str, url: str, body: bytes) -> None:
     answer = good.json()
     if answer.get("id") != json.loads(body)["id"] or answer.get("error") is not None:
         raise RuntimeError(f"{name}: wrong answer {good.text[:200]}")
-    if name == "limit-echo":
+    if name.startswith("limit-echo"):
         return  # verifies nothing, by definition
     bad = httpx.post(url, content=body, headers=headers | auth(bad_token()), timeout=10)
     if bad.status_code != 401:
@@ -180,6 +209,12 @@ LATENCY = re.compile(r"^\s+(50|99)(?:\.0+)?%\s+([\d.]+)(us|ms|s)\s*$", re.MULTIL
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` so far (/proc/<pid>/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def wrk(
     url: str,
     body_file: Path,
@@ -187,6 +222,7 @@ def wrk(
     seconds: float,
     connections: int = 32,
     bad_every: int = 0,
+    pid: int | None = None,
 ) -> Sample:
     env = dict(
         os.environ,
@@ -206,7 +242,9 @@ def wrk(
         str(ROOT / "bench" / "wrk" / "post.lua"),
         url,
     ]
+    cpu_before = cpu_seconds(pid) if pid is not None else 0.0
     output = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
+    cpu = cpu_seconds(pid) - cpu_before if pid is not None else 0.0
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
     requests = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
     latency = {p: float(v) * UNITS[u] for p, v, u in LATENCY.findall(output)}
@@ -217,6 +255,7 @@ def wrk(
         latency.get("99", 0.0),
         int(non_2xx.group(1)) if non_2xx else 0,
         requests,
+        cpu / requests * 1e6 if requests else 0.0,
     )
 
 
@@ -232,13 +271,14 @@ def interleaved(
     body = body_file.read_bytes()
     for round_number in range(rounds):
         for name in names:
-            with server(name, log_dir) as (url, _pid):
+            with server(name, log_dir) as (url, pid):
                 check(name, url, body)
                 wrk(url, body_file, seconds=1, **wrk_options)  # warm-up
-                sample = wrk(url, body_file, seconds=seconds, **wrk_options)
+                sample = wrk(url, body_file, seconds=seconds, pid=pid, **wrk_options)
             results[name].samples.append(sample)
             print(
-                f"  round {round_number + 1} {name:16} {sample.rps:9.0f} req/s"
+                f"  round {round_number + 1} {name:18} {sample.rps:9.0f} req/s"
+                f"  {sample.cpu_us:6.1f} us CPU/call"
                 f"  p50 {sample.p50_ms:6.2f} ms  p99 {sample.p99_ms:6.2f} ms",
                 flush=True,
             )
@@ -404,9 +444,54 @@ def ratio(value: float, base: float) -> str:
     return f"{value / base:.2f}x" if base else "-"
 
 
+def targets(main: dict[str, Series]) -> list[str]:
+    """The goals of the issues "Performance" and "Production operations" that this run can
+    check, each with its figure and whether it is met."""
+    if "receiver" not in main:
+        return []
+    rps = {name: series.median("rps") for name, series in main.items()}
+    cpu = {name: series.median("cpu_us") for name, series in main.items()}
+    out = ["", "Targets (ratios of medians):", ""]
+
+    def at_least(label: str, value: float, target: float, unit: str = "") -> None:
+        mark = "met" if value >= target else "NOT met"
+        out.append(f"- {label}: {value:.2f}{unit} (target >= {target}{unit}) {mark}")
+
+    def at_most(label: str, value: float, target: float, unit: str = "") -> None:
+        mark = "met" if value <= target else "NOT met"
+        out.append(f"- {label}: {value:.1f}{unit} (target <= {target}{unit}) {mark}")
+
+    for name, other, target in [
+        ("receiver", ECHO, 0.25),
+        ("receiver", BASELINE, 1.4),
+        ("receiver-metrics", BASELINE, 1.4),
+        ("receiver-redis", "receiver", 0.9),
+        ("receiver", "fastapi", 2.5),
+        ("receiver", "sdk-v5-style", 7.0),
+    ]:
+        if name in rps and other in rps and rps[other]:
+            at_least(f"{name} / {other} calls/s", rps[name] / rps[other], target)
+    for name in ("receiver", "receiver-json"):
+        if name in cpu and "receiver-line-off" in cpu:
+            line = "text" if name == "receiver" else "json"
+            at_most(
+                f"the call line ({line}), server CPU per call over receiver-line-off",
+                cpu[name] - cpu["receiver-line-off"],
+                10,
+                " us",
+            )
+    if BASELINE in main:
+        p99 = main["receiver"].median("p99_ms")
+        floor_p99 = main[BASELINE].median("p99_ms")
+        mark = "met" if p99 <= floor_p99 else "NOT met"
+        out.append(f"- receiver p99 {p99:.2f} ms vs floor-starlette {floor_p99:.2f} ms {mark}")
+    return out
+
+
 def report(
     main: dict[str, Series],
     sizes: dict[str, Series],
+    size_bytes: dict[str, int],
     bad: dict[str, list[BadTokenRound]],
     rss: dict[int, int],
     micros: dict[str, float],
@@ -414,60 +499,56 @@ def report(
     seconds: float,
 ) -> str:
     base = main[BASELINE].median("rps") if BASELINE in main else 0.0
+    echo = main[ECHO].median("rps") if ECHO in main else 0.0
     lines = [
         f"# Benchmark {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC",
         "",
         f"Machine: {os.cpu_count()} CPUs, {platform_line()}. Server on CPU 0, wrk on CPU 1;"
-        f" {rounds} interleaved rounds of {seconds:g} s, 32 connections; medians.",
+        f" {rounds} interleaved rounds of {seconds:g} s, 32 connections; medians. Server CPU"
+        " per call: user + system time of the server process over the measured run.",
         "",
         "## Full Purchase draft Order (platform.md §2.6), valid tokens",
         "",
-        "| server | req/s | p50 ms | p99 ms | vs floor-starlette |",
-        "|---|---:|---:|---:|---:|",
+        "| server | calls/s | server CPU per call | p50 ms | p99 ms | vs limit-echo"
+        " | vs floor-starlette |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for name, series in main.items():
         lines.append(
-            f"| {name} | {series.median('rps'):.0f} | {series.median('p50_ms'):.2f} |"
-            f" {series.median('p99_ms'):.2f} | {ratio(series.median('rps'), base)} |"
+            f"| {name} | {series.median('rps'):.0f} | {series.median('cpu_us'):.0f} us |"
+            f" {series.median('p50_ms'):.2f} | {series.median('p99_ms'):.2f} |"
+            f" {ratio(series.median('rps'), echo)} | {ratio(series.median('rps'), base)} |"
         )
-    if "receiver" in main:
-        receiver = main["receiver"].median("rps")
-        lines += ["", "Targets (ratios of medians):", ""]
-        for label, other, target in [
-            ("receiver / floor-starlette", BASELINE, 1.25),
-            ("receiver / limit-echo", "limit-echo", 0.6),
-            ("receiver / fastapi", "fastapi", 2.5),
-            ("receiver / sdk-v5-style", "sdk-v5-style", 7.0),
-        ]:
-            if other in main:
-                value = receiver / main[other].median("rps")
-                mark = "met" if value >= target else "NOT met"
-                lines.append(f"- {label}: {value:.2f} (target >= {target}) {mark}")
-        if BASELINE in main:
-            p99 = main["receiver"].median("p99_ms")
-            floor_p99 = main[BASELINE].median("p99_ms")
-            mark = "met" if p99 <= floor_p99 else "NOT met"
-            lines.append(
-                f"- receiver p99 {p99:.2f} ms vs floor-starlette {floor_p99:.2f} ms {mark}"
-            )
+    lines += targets(main)
     if sizes:
         lines += [
             "",
             "## Order size (receiver)",
             "",
-            "| lines | req/s | ms per call (1/rps x 32) |",
-            "|---:|---:|---:|",
+            "| body | calls/s | server CPU per call | CPU per KB |",
+            "|---|---:|---:|---:|",
         ]
-        per_call = {}
+        per_call = {label: series.median("cpu_us") for label, series in sizes.items()}
         for label, series in sizes.items():
-            rps = series.median("rps")
-            per_call[label] = 1000 / rps if rps else 0.0
-            lines.append(f"| {label} | {rps:.0f} | {per_call[label] * 32:.2f} |")
-        if "1000" in per_call and "2000" in per_call and per_call["1000"]:
-            factor = per_call["2000"] / per_call["1000"]
-            mark = "met" if factor <= 2.2 else "NOT met"
+            kb = size_bytes.get(label, 0) / 1024
             lines.append(
-                f"\n2000 lines cost {factor:.2f}x 1000 lines per call (target <= 2.2) {mark}"
+                f"| {label} ({kb:.0f} KB) | {series.median('rps'):.0f} |"
+                f" {per_call[label]:.0f} us | {per_call[label] / kb if kb else 0:.2f} us |"
+            )
+        if per_call.get("1000") and "2000" in per_call:
+            factor = per_call["2000"] / per_call["1000"]
+            mark = "met" if factor <= 2.1 else "NOT met"
+            lines.append(
+                f"\n2000 lines cost {factor:.2f}x 1000 lines per call (target <= 2.1) {mark}"
+            )
+        if "1MB" in per_call and "receiver" in main and size_bytes.get("full"):
+            small = main["receiver"].median("cpu_us") / size_bytes["full"]
+            large = per_call["1MB"] / size_bytes["1MB"]
+            factor = large / small if small else 0.0
+            mark = "met" if factor <= 2 else "NOT met"
+            lines.append(
+                f"\nA 1 MB body costs {factor:.2f}x the CPU per byte of the"
+                f" {size_bytes['full'] / 1024:.0f} KB order (target <= 2) {mark}"
             )
     if bad:
         lines += [
@@ -520,6 +601,31 @@ def platform_line() -> str:
     return f"{model}, Python {sys.version.split()[0]}"
 
 
+# Bodies: the full order (about 4 KB), 1000 and 2000 lines, and about 1 MB (4000 lines).
+SIZES: dict[str, int | None] = {"full": None, "1000": 1000, "2000": 2000, "1MB": 4000}
+
+
+@contextlib.contextmanager
+def redis_if_needed(names: list[str], work: Path) -> Iterator[None]:
+    """A Redis server for the run when a server needs one (its URL in REDIS_URL)."""
+    global REDIS_URL
+    if not any(SERVERS[name].redis for name in names):
+        yield
+        return
+    from tests.redis_server import RedisServer
+
+    redis = RedisServer(work / "redis")
+    redis.start()
+    if redis.process is not None and taskset("1"):  # beside wrk: the server's CPU stays its own
+        subprocess.run(["taskset", "-pc", "1", str(redis.process.pid)], capture_output=True)
+    REDIS_URL = redis.url
+    try:
+        yield
+    finally:
+        REDIS_URL = None
+        redis.stop()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -543,22 +649,24 @@ def main() -> int:
             file=sys.stderr,
         )
         return 2
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, redis_if_needed(names, Path(tmp)):
         work = Path(tmp)
         bodies = {}
-        for label, count in (("full", None), ("1000", 1000), ("2000", 2000)):
+        for label, count in SIZES.items():
             order = json.loads(FULL_ORDER.read_text()) if count is None else order_with_lines(count)
             bodies[label] = work / f"{label}.json"
             bodies[label].write_text(json.dumps(order))
+        sizes_of = {label: body.stat().st_size for label, body in bodies.items()}
         print("Full order, valid tokens:", flush=True)
         main_results = interleaved(names, bodies["full"], rounds, seconds, work)
         sizes: dict[str, Series] = {}
         if "sizes" not in skip and "receiver" in names:
             print("Order size:", flush=True)
-            for label in ("1000", "2000"):
+            labels = [label for label in SIZES if label != "full"]
+            for label in labels:
                 sizes[label] = Series()
             for _ in range(rounds):
-                for label in ("1000", "2000"):
+                for label in labels:
                     sizes[label].samples += interleaved(
                         ["receiver"], bodies[label], 1, seconds, work
                     )["receiver"].samples
@@ -572,7 +680,7 @@ def main() -> int:
             print("Memory:", flush=True)
             rss = memory(bodies["full"], work, (2_000, 20_000) if args.quick else (10_000, 100_000))
         micros = {} if "micro" in skip else micro()
-    text = report(main_results, sizes, bad, rss, micros, rounds, seconds)
+    text = report(main_results, sizes, sizes_of, bad, rss, micros, rounds, seconds)
     print("\n" + text)
     output = args.output or ROOT / "bench" / "results" / f"{datetime.date.today():%Y-%m-%d}.md"
     if not args.quick or args.output:

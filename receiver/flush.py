@@ -16,6 +16,7 @@ import os
 import uuid
 from typing import Any
 
+from receiver._running import process_id, running_loop
 from receiver.errors import StoreUnavailableError
 from receiver.stats import PendingStatistics, StatsDelta
 from receiver.store import Store
@@ -49,7 +50,7 @@ class StatisticsFlusher:
     def ensure_running(self) -> None:
         """Start the periodic flush in this event loop (again after a fork: the parent's task
         does not exist in the child)."""
-        loop = asyncio.get_running_loop()
+        loop = running_loop()
         if self._task is not None and self._task_loop is loop and not self._task.done():
             return
         self._task_loop = loop
@@ -66,7 +67,7 @@ class StatisticsFlusher:
     async def flush(self) -> bool:
         """Send what was recorded since the last flush. False when the store is unavailable:
         it stays here and goes with the next flush."""
-        if os.getpid() != self._origin[0]:
+        if process_id() != self._origin[0]:
             # A forked child is a process of its own: what it inherited is the parent's to send.
             self._origin, self._unsent = (os.getpid(), uuid.uuid4().hex), None
             self._pending = PendingStatistics()

@@ -31,6 +31,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import pydantic_core
 
 from receiver._checks import non_negative_number, positive_number
+from receiver._running import process_id, running_loop
 from receiver.errors import ConfigurationError, StoreUnavailableError
 from receiver.stats import Statistics, StatsDelta, WebhookStats
 
@@ -251,7 +252,7 @@ class RedisStore:
     def _connection(self) -> Redis:
         # A client belongs to one process and one event loop: after a fork (gunicorn --preload,
         # multiprocessing) or in a new loop, make a new one instead of sharing sockets.
-        owner = (os.getpid(), asyncio.get_running_loop())
+        owner = (process_id(), running_loop())
         if self._client is None or self._owner != owner:
             self._forget_client()
             from redis.asyncio import Redis
@@ -333,8 +334,8 @@ class RedisStore:
         self._down_until = now + self.retry_interval
 
     async def first_use(self, token_key: bytes, body_digest: bytes, ttl: float) -> bool:
-        loop = asyncio.get_running_loop()
-        owner = (os.getpid(), loop)
+        loop = running_loop()
+        owner = (process_id(), loop)
         check = _Check(
             self.prefix.encode() + b"replay:" + token_key.hex().encode(),
             body_digest,

@@ -3,19 +3,29 @@ unless the application set logging up; RECEIVER_LOG_FORMAT=off turns it off."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import io
 import json
+import logging
 import os
 import socket
 import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from receiver import tokens
+from receiver import calllog, logs, tokens
+from receiver.types import WebhookType
+from receiver.wire import Outcome
 from tests.conftest import SECRET, WEBHOOK_ID, auth, load_fixture, stop_process
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -166,3 +176,237 @@ def wait_for_port(port: int, timeout: float = 20) -> None:
         except OSError:
             time.sleep(0.05)
     raise AssertionError(f"nothing listens on port {port}")
+
+
+# -- The direct path: the call line written by the default handler without a LogRecord ---------
+
+FIXED_NS = 1_778_584_271_500_000_000  # 2026-05-12 11:11:11.5 UTC
+
+
+@pytest.fixture
+def default_handler(monkeypatch: pytest.MonkeyPatch) -> Iterator[logs.DefaultHandler]:
+    """The default logging installed on a fresh handler writing to a StringIO, at a fixed time;
+    the loggers' state is restored afterwards."""
+    receiver, calls, root = (logging.getLogger(n) for n in ("receiver", "receiver.calls", ""))
+    saved = [
+        (lg, lg.handlers[:], lg.level, lg.propagate, lg.filters[:]) for lg in (receiver, calls)
+    ]
+    saved_root = root.handlers[:]
+    for lg in (receiver, calls, root):
+        lg.handlers.clear()
+    calls.filters.clear()
+    calls.setLevel(logging.NOTSET)
+    receiver.setLevel(logging.INFO)  # as install_default_logging sets it
+    receiver.propagate = False
+    monkeypatch.setattr(time, "time_ns", lambda: FIXED_NS)
+    handler = logs.DefaultHandler(io.StringIO())
+    receiver.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        for lg, handlers, level, propagate, filters in saved:
+            lg.handlers[:] = handlers
+            lg.setLevel(level)
+            lg.propagate = propagate
+            lg.filters[:] = filters
+        root.handlers[:] = saved_root
+
+
+def written(handler: logs.DefaultHandler) -> str:
+    handler.flush()
+    stream = handler.stream
+    assert isinstance(stream, io.StringIO)
+    return stream.getvalue()
+
+
+@contextlib.contextmanager
+def alone(handler: logs.DefaultHandler) -> Iterator[None]:
+    """``handler`` the only one on ``receiver`` (pytest attaches its capture handlers to loggers
+    for each phase of a test), as when the default logging is installed."""
+    receiver = logging.getLogger("receiver")
+    saved = receiver.handlers[:]
+    receiver.handlers[:] = [handler]
+    try:
+        yield
+    finally:
+        receiver.handlers[:] = saved
+
+
+def expected_line(handler: logs.DefaultHandler, args: tuple[Any, ...]) -> str:
+    """What the ordinary path writes for the same call at the same time: a LogRecord formatted
+    by the handler's formatter."""
+    line = io.StringIO()
+    plain = logging.StreamHandler(line)
+    plain.setFormatter(handler.formatter)
+    record = logging.getLogger("receiver.calls").makeRecord(
+        "receiver.calls", logging.INFO, calllog.__file__, 1, calllog._FORMAT, (), None, "log_call"
+    )
+    record.created = FIXED_NS / 1e9
+    record.msecs = (FIXED_NS % 1_000_000_000) // 1_000_000
+    # The record as log_call makes it, on the ordinary path (the direct path off).
+    captured: list[logging.LogRecord] = []
+
+    class Capture(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            captured.append(record)
+
+    calls = logging.getLogger("receiver.calls")
+    capture = Capture()
+    calls.addHandler(capture)  # another handler: the direct path is not taken
+    try:
+        calllog.log_call(*args)
+    finally:
+        calls.removeHandler(capture)
+    (made,) = captured
+    made.created, made.msecs = record.created, record.msecs
+    plain.emit(made)
+    handler.stream.seek(0)  # what log_call sent to the handler on the ordinary path: dropped
+    handler.stream.truncate()
+    return line.getvalue()
+
+
+CALL_ARGS = st.tuples(
+    st.one_of(st.none(), st.from_regex(r"WBH-\d{4}-\d{4}", fullmatch=True)),
+    st.one_of(st.none(), st.sampled_from(["ValidatePurchaseOrderDraft", "ValidateAccount"])),
+    st.one_of(st.none(), st.text(max_size=300)),
+    st.sampled_from([200, 400, 401, 500, 503]),
+    st.sampled_from(list(Outcome)),
+    st.floats(min_value=0, max_value=100, allow_nan=False),
+    st.text(alphabet="0123456789abcdef", min_size=1, max_size=40),
+    st.one_of(st.none(), st.text(min_size=1, max_size=300)),
+)
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(args=CALL_ARGS)
+def test_the_direct_line_is_what_the_formatter_writes(
+    default_handler: logs.DefaultHandler, log_format: logs.LogFormat, args: tuple[Any, ...]
+) -> None:
+    """Differential: every call line written directly equals the LogRecord formatted by the
+    handler's own formatter (logging's for text, python-json-logger's for JSON)."""
+    default_handler.use(log_format)
+    webhook_type = WebhookType(args[1]) if args[1] is not None else None
+    call = (args[0], webhook_type, *args[2:])
+    with alone(default_handler):
+        expected = expected_line(default_handler, call)
+        assert logs.direct_writer(calllog.call_logger) is default_handler
+        calllog.log_call(*call)
+        assert written(default_handler) == expected
+    default_handler.stream.seek(0)
+    default_handler.stream.truncate()
+
+
+def call_line(object_id: str = "ORD-1") -> None:
+    calllog.log_call("WBH-1-1", None, object_id, 200, Outcome.ACCEPTED, 0.001, "req-1", None)
+
+
+def test_in_a_loop_lines_go_out_together_at_the_end_of_its_turn_and_in_order(
+    default_handler: logs.DefaultHandler,
+) -> None:
+    default_handler.use("text")
+    stream = default_handler.stream
+    writes: list[str] = []
+    original = stream.write
+
+    def counted(text: str) -> int:
+        writes.append(text)
+        return int(original(text))
+
+    stream.write = counted
+
+    async def calls() -> None:
+        call_line("ORD-1")
+        call_line("ORD-2")
+        assert stream.getvalue() == ""  # nothing written while the turn goes on
+        logging.getLogger("receiver").error("an error after two calls")
+        await asyncio.sleep(0)
+        call_line("ORD-3")
+        await asyncio.sleep(0)
+
+    with alone(default_handler):
+        asyncio.run(calls())
+    lines = stream.getvalue().splitlines()
+    assert "object_id=ORD-1" in lines[0]
+    assert "object_id=ORD-2" in lines[1]
+    assert lines[2].endswith("an error after two calls")  # after the lines before it
+    assert "object_id=ORD-3" in lines[3]
+    assert len(writes) == 3  # ORD-1 and ORD-2 in one write, the error, ORD-3
+
+
+def test_outside_a_loop_the_line_is_written_at_once(default_handler: logs.DefaultHandler) -> None:
+    default_handler.use("json")
+    with alone(default_handler):
+        call_line()
+    assert json.loads(default_handler.stream.getvalue())["object_id"] == "ORD-1"
+
+
+def test_a_line_still_pending_when_the_loop_stops_is_written_by_flush(
+    default_handler: logs.DefaultHandler,
+) -> None:
+    """logging.shutdown() flushes every handler at exit: a line whose turn never ended (the loop
+    stopped) is not lost."""
+    default_handler.use("text")
+
+    async def call_then_stop() -> None:
+        call_line()
+        asyncio.get_running_loop().stop()
+
+    loop = asyncio.new_event_loop()
+    try:
+        task = loop.create_task(call_then_stop())
+        with alone(default_handler):
+            loop.run_forever()
+        assert task.done()
+    finally:
+        loop.close()
+    assert "object_id=ORD-1" in written(default_handler)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "handler filter",
+        "handler level",
+        "calls filter",
+        "second handler",
+        "user formatter",
+        "propagate",
+    ],
+)
+def test_any_other_configuration_takes_the_ordinary_path(
+    default_handler: logs.DefaultHandler, change: str
+) -> None:
+    """The direct path is only for the default handler as installed: a filter, a level, a
+    formatter or a handler of the user's is obeyed as logging would."""
+    default_handler.use("text")
+    receiver, calls = logging.getLogger("receiver"), logging.getLogger("receiver.calls")
+    receiver.handlers[:] = [default_handler]  # pytest's capture handlers aside (see alone)
+    other = io.StringIO()
+    if change == "handler filter":
+        default_handler.addFilter(lambda record: False)
+    elif change == "handler level":
+        default_handler.setLevel(logging.WARNING)
+    elif change == "calls filter":
+        calls.addFilter(lambda record: False)
+    elif change == "second handler":
+        receiver.addHandler(logging.StreamHandler(other))
+    elif change == "user formatter":
+        default_handler.setFormatter(logging.Formatter("USER %(message)s"))
+    elif change == "propagate":
+        receiver.propagate = True
+        logging.getLogger().addHandler(logging.StreamHandler(other))
+    assert logs.direct_writer(calls) is None or change == "user formatter"
+    call_line()
+    text = written(default_handler)
+    if change in ("handler filter", "handler level", "calls filter"):
+        assert text == ""
+    elif change == "user formatter":
+        assert text.startswith("USER call webhook_id=")
+    else:
+        assert "call webhook_id=" in text
+        assert "call webhook_id=" in other.getvalue()
+    for handler in receiver.handlers[1:]:
+        receiver.removeHandler(handler)

@@ -1,17 +1,8 @@
 """receiver: this project with its defaults (verification, models, answer check, statistics,
-the INFO call line written to a file)."""
-
-import logging
-import os
+and the default logging: the INFO call line on stderr, which the bench sends to a file)."""
 
 from bench.peers._common import SECRETS
 from receiver import Order, Receiver
-
-_log = logging.getLogger("receiver")
-_log.setLevel(logging.INFO)
-_handler = logging.FileHandler(os.environ.get("BENCH_LOG", os.devnull))
-_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-_log.addHandler(_handler)
 
 app = Receiver(secrets=SECRETS, admin_token="bench-admin-token-0001")
 
