@@ -86,6 +86,16 @@ class Metrics:
         self._metrics = _metrics()
         self._types = frozenset(types)
         self._store_available = store_available
+        # Each metric's child for a set of labels, found once: labels() validates and locks on
+        # every use. The label values come from closed sets, so this stays small.
+        self._children: dict[tuple[str, tuple[Any, ...]], Any] = {}
+
+    def _child(self, name: str, *labels: Any) -> Any:
+        key = (name, labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = self._metrics[name].labels(*map(str, labels))
+        return child
 
     def observe(
         self,
@@ -99,19 +109,19 @@ class Metrics:
         deadline_missed: bool,
     ) -> None:
         """Count one call. ``webhook_known``: a secret was found for its token's webhook."""
-        metrics = self._metrics
+        child = self._child
         label = webhook_type if webhook_type in self._types else UNKNOWN_TYPE
-        metrics["calls"].labels(label, outcome, str(status)).inc()
-        metrics["duration"].labels(label).observe(duration)
+        child("calls", label, outcome, status).inc()
+        child("duration", label).observe(duration)
         if deadline_missed:
-            metrics["deadline_misses"].labels(label).inc()
+            child("deadline_misses", label).inc()
         if status == 401 and error_id is not None:
-            metrics["refusals"].labels(error_id).inc()
+            child("refusals", error_id).inc()
             if error_id == ErrorId.TOKEN_REPLAYED:
-                metrics["replay"].inc()
+                self._metrics["replay"].inc()
         lookup = "hit" if webhook_known else _LOOKUP_RESULT.get(error_id or "")
         if lookup is not None:  # None: refused before any lookup (no token, not JSON, ...)
-            metrics["lookups"].labels(lookup).inc()
+            child("lookups", lookup).inc()
 
     def render(self) -> tuple[bytes, str]:
         """The text exposition of every metric (all workers' in multiprocess mode)."""
