@@ -5,6 +5,10 @@ server would buffer them all before the app sees the request. ``receiver serve``
 protocol instead: a head over ``MAX_HEAD_BYTES`` (counted as it arrives, and as it is parsed) is
 answered 431 and the connection closed. The rest of what the client sends is read and dropped
 for a moment first, so that the client reads the answer instead of a connection reset.
+
+It also sends what one turn of the event loop wrote on a connection in one write: uvicorn writes
+an answer's head and its body apart, two system calls and two TCP segments for every answer
+(:class:`CoalescingTransport`).
 """
 
 from __future__ import annotations
@@ -29,8 +33,59 @@ class _HeadTooLarge(Exception):
     pass
 
 
+class CoalescingTransport:
+    """A transport whose writes wait for the end of the event loop's turn and then go out as
+    one. Everything that ends or inspects the connection sends what waits first; the rest is
+    the transport's own."""
+
+    __slots__ = ("_loop", "_pending", "_transport")
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        self._transport = transport
+        self._loop = loop
+        self._pending: list[bytes] | None = None
+
+    def write(self, data: bytes) -> None:
+        if self._pending is None:
+            self._pending = [bytes(data)]
+            self._loop.call_soon(self.flush)
+        else:
+            self._pending.append(bytes(data))
+
+    def flush(self) -> None:
+        """Send what waits (nothing when the connection is closing)."""
+        pending, self._pending = self._pending, None
+        if pending and not self._transport.is_closing():
+            self._transport.write(pending[0] if len(pending) == 1 else b"".join(pending))
+
+    def writelines(self, chunks: Any) -> None:
+        for chunk in chunks:
+            self.write(chunk)
+
+    def write_eof(self) -> None:
+        self.flush()
+        self._transport.write_eof()
+
+    def close(self) -> None:
+        self.flush()
+        self._transport.close()
+
+    def get_write_buffer_size(self) -> int:
+        waiting = sum(map(len, self._pending)) if self._pending else 0
+        return waiting + self._transport.get_write_buffer_size()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
 class BoundedHeadProtocol(HttpToolsProtocol):
-    """HttpToolsProtocol that refuses a request head over ``MAX_HEAD_BYTES`` with 431."""
+    """HttpToolsProtocol that refuses a request head over ``MAX_HEAD_BYTES`` with 431, and
+    writes through a :class:`CoalescingTransport`."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(
+            CoalescingTransport(transport, self.loop)  # type: ignore[arg-type]
+        )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -84,7 +84,8 @@ class Tracing:
             path = scope.get("path", "/")
             with tracer.start_as_current_span(
                 f"{scope['method']} {path[:MAX_ATTRIBUTE_LENGTH]}",
-                context=extract(carrier),
+                # Nothing to continue without the headers: the propagators are not run for them.
+                context=extract(carrier) if carrier else None,
                 kind=server,
                 attributes={
                     "http.request.method": scope["method"],
@@ -122,13 +123,14 @@ class Tracing:
         span = self._current_span()
         if not span.is_recording():
             return
+        attributes = {"receiver.outcome": str(outcome)}
         if webhook_id is not None:
-            span.set_attribute("mpt.webhook.id", webhook_id)
+            attributes["mpt.webhook.id"] = webhook_id
         if webhook_type is not None:
-            span.set_attribute("mpt.webhook.type", str(webhook_type))
+            attributes["mpt.webhook.type"] = str(webhook_type)
         if object_id is not None:
-            span.set_attribute("mpt.object.id", object_id[:MAX_ATTRIBUTE_LENGTH])
-        span.set_attribute("receiver.outcome", str(outcome))
+            attributes["mpt.object.id"] = object_id[:MAX_ATTRIBUTE_LENGTH]
+        span.set_attributes(attributes)  # one lock for all of them
 
 
 def _instrument_httpx(provider: Any) -> None:

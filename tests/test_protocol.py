@@ -3,6 +3,7 @@ served as uvicorn serves it (keep-alive and pipelined requests included)."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import socket
 import threading
@@ -13,7 +14,7 @@ from typing import Any
 import pytest
 import uvicorn
 
-from receiver._protocol import MAX_HEAD_BYTES, BoundedHeadProtocol
+from receiver._protocol import MAX_HEAD_BYTES, BoundedHeadProtocol, CoalescingTransport
 
 pytestmark = pytest.mark.slow
 
@@ -95,3 +96,89 @@ def test_keep_alive_requests_each_get_a_fresh_allowance(port: int) -> None:
     pipelined = request(MAX_HEAD_BYTES - 200, close=False) * 2 + request(MAX_HEAD_BYTES - 200)
     answer = exchange(port, pipelined)
     assert answer.count(b"HTTP/1.1 200 ") == 3
+
+
+class RecordingTransport:
+    """What reached the socket, write by write."""
+
+    def __init__(self) -> None:
+        self.writes: list[bytes] = []
+        self.events: list[str] = []
+        self.closing = False
+
+    def write(self, data: bytes) -> None:
+        self.writes.append(data)
+
+    def write_eof(self) -> None:
+        self.events.append("eof")
+
+    def close(self) -> None:
+        self.events.append("close")
+        self.closing = True
+
+    def is_closing(self) -> bool:
+        return self.closing
+
+    def get_write_buffer_size(self) -> int:
+        return 0
+
+    def get_extra_info(self, name: str) -> str:
+        return f"extra {name}"
+
+
+def coalescing() -> tuple[CoalescingTransport, RecordingTransport, asyncio.AbstractEventLoop]:
+    loop = asyncio.new_event_loop()
+    raw = RecordingTransport()
+    return CoalescingTransport(raw, loop), raw, loop  # type: ignore[arg-type]
+
+
+def test_an_answers_head_and_body_leave_in_one_write_at_the_end_of_the_turn() -> None:
+    transport, raw, loop = coalescing()
+    try:
+
+        async def answer() -> None:
+            transport.write(b"HTTP/1.1 200 OK\r\n\r\n")
+            transport.write(b"body")
+            assert raw.writes == []
+            assert transport.get_write_buffer_size() == len(b"HTTP/1.1 200 OK\r\n\r\nbody")
+            await asyncio.sleep(0)
+            transport.write(b"next")
+
+        loop.run_until_complete(answer())
+        loop.run_until_complete(asyncio.sleep(0))
+    finally:
+        loop.close()
+    assert raw.writes == [b"HTTP/1.1 200 OK\r\n\r\nbody", b"next"]
+
+
+@pytest.mark.parametrize("ending", ["close", "write_eof"])
+def test_what_waits_is_sent_before_the_connection_ends(ending: str) -> None:
+    transport, raw, loop = coalescing()
+    try:
+        transport.write(b"last words")
+        getattr(transport, ending)()
+        assert raw.writes == [b"last words"]
+        assert raw.events == [{"close": "close", "write_eof": "eof"}[ending]]
+    finally:
+        loop.close()
+
+
+def test_nothing_is_written_to_a_closing_connection_and_the_rest_passes_through() -> None:
+    transport, raw, loop = coalescing()
+    try:
+        transport.write(b"too late")
+        raw.closing = True
+        transport.flush()
+        assert raw.writes == []
+        assert transport.get_extra_info("peername") == "extra peername"
+    finally:
+        loop.close()
+
+
+def test_one_write_per_answer_on_a_real_connection(port: int) -> None:
+    """Served by the protocol: the head, the body and the chunked ending arrive together."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi")
+        first = sock.recv(65536)
+    assert first.startswith(b"HTTP/1.1 200")
+    assert first.endswith(b"got 2\r\n0\r\n\r\n")
