@@ -20,9 +20,11 @@ statistics stay in the process and are flushed later).
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import time
+import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast, runtime_checkable
@@ -142,13 +144,21 @@ class MemoryStore:
         return None
 
 
-# Remember a token with its body digest unless it is known; a known token passes only with
-# the same digest. One round trip, atomic across instances.
+# For each token of a batch (KEYS[i], its body digest ARGV[2i-1], milliseconds ARGV[2i]):
+# remember it with its digest unless it is known; a known token passes only with the same
+# digest. 1 or 0 per token, in order. One command for the batch, atomic across instances.
 _FIRST_USE = """
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
-local seen = redis.call('GET', KEYS[1])
-if seen == false or seen == ARGV[1] then return 1 end
-return 0
+local answers = {}
+for i, key in ipairs(KEYS) do
+  local digest = ARGV[2 * i - 1]
+  if redis.call('SET', key, digest, 'NX', 'PX', ARGV[2 * i]) then
+    answers[i] = 1
+  else
+    local seen = redis.call('GET', key)
+    answers[i] = (seen == false or seen == digest) and 1 or 0
+  end
+end
+return answers
 """
 
 # Add one webhook's delta once: KEYS[3] keeps, per flushing process, the last flush applied
@@ -233,8 +243,9 @@ class RedisStore:
         self.prefix = prefix
         self.max_webhooks = max_webhooks
         self._client: Redis | None = None
-        # Checks of the replay guard waiting for the batch in progress (see first_use).
-        self._checks: list[_Check] | None = None
+        # Checks of the replay guard waiting to be sent, and the task sending them (first_use).
+        self._checks: list[_Check] = []
+        self._sender: asyncio.Task[None] | None = None
         self._checks_owner: tuple[int, asyncio.AbstractEventLoop] | None = None
         self._owner: tuple[int, asyncio.AbstractEventLoop] | None = None
         self._down_until = 0.0
@@ -342,29 +353,42 @@ class RedisStore:
             max(1, int(ttl * 1000)),
             loop.create_future(),
         )
-        if self._checks is not None and self._checks_owner == owner:  # a batch is forming
-            self._checks.append(check)
-            return await check.answer
-        # Lead a batch: the calls that reach here in this turn of the event loop share one
-        # round trip (a pipeline) instead of one each; under load that is most of the cost.
-        batch = self._checks = [check]
-        self._checks_owner = owner
+        if self._checks_owner != owner:  # another process, or another loop: start afresh
+            self._checks, self._sender, self._checks_owner = [], None, owner
+        self._checks.append(check)
+        if self._sender is None:
+            self._sender = loop.create_task(self._send_checks(), name="receiver-replay-checks")
+        return await check.answer
+
+    async def _send_checks(self) -> None:
+        """Send the waiting checks one batch at a time: the checks that arrive while a batch is
+        on its way go together in the next one. At rest a check goes out at once; under load
+        one round trip serves every call that arrived during the one before (a command per
+        call cost more of the receiver's CPU than the rest of the call)."""
         try:
-            await asyncio.sleep(0)
-            self._checks = None  # later calls start the next batch
-            answers = await self._run(lambda client: _send_checks(client, batch))
-        except BaseException as exc:  # unavailable, or the leader cancelled: tell the others
-            if self._checks is batch:
-                self._checks = None
-            failure = StoreUnavailableError(str(exc) or "The replay check was interrupted.")
-            for item in batch[1:]:
+            while self._checks:
+                batch, self._checks = self._checks, []
+                try:
+                    answers = await self._run(functools.partial(_send_checks, batch=batch))
+                except Exception as exc:
+                    for item in batch:
+                        if not item.answer.done():
+                            item.answer.set_exception(StoreUnavailableError(str(exc)))
+                    continue
+                except BaseException:  # cancelled (the loop closes): the batch cannot be told
+                    for item in batch:
+                        if not item.answer.done():
+                            item.answer.set_exception(_interrupted())
+                    raise
+                for item, seen in zip(batch, answers, strict=True):
+                    if not item.answer.done():
+                        item.answer.set_result(bool(seen))
+        finally:
+            self._sender = None
+            waiting, self._checks = self._checks, []
+            for item in waiting:  # only when cancelled
                 if not item.answer.done():
-                    item.answer.set_exception(failure)
-            raise
-        for item, seen in zip(batch, answers, strict=True):
-            if not item.answer.done():
-                item.answer.set_result(bool(seen))
-        return check.answer.result()
+                    item.answer.set_exception(_interrupted())
 
     async def merge_statistics(
         self, deltas: Mapping[str, StatsDelta], *, origin: str, sequence: int
@@ -460,11 +484,30 @@ class _Check:
 _INHERITED_CLIENTS: list[object] = []
 
 
-async def _send_checks(client: Redis, batch: list[_Check]) -> list[Any]:
-    async with client.pipeline(transaction=False) as pipe:
-        for item in batch:
-            pipe.eval(_FIRST_USE, 1, item.key, item.digest, item.milliseconds)
-        return await pipe.execute()
+def _interrupted() -> StoreUnavailableError:
+    return StoreUnavailableError("The replay check was interrupted.")
+
+
+async def _send_checks(client: Redis, *, batch: list[_Check]) -> list[Any]:
+    # One script call for the whole batch, by its SHA (redis-py loads it when Redis lacks it):
+    # a command per check in a pipeline cost the receiver several times more CPU per call.
+    script = _first_use_script(client)
+    args: list[Any] = []
+    for item in batch:
+        args += (item.digest, item.milliseconds)
+    answers: list[Any] = await script(keys=[item.key for item in batch], args=args)
+    return answers
+
+
+def _first_use_script(client: Redis) -> Any:
+    script = _SCRIPTS.get(client)
+    if script is None:
+        script = _SCRIPTS[client] = client.register_script(_FIRST_USE)
+    return script
+
+
+# The registered batch script of each client (a client lives as long as its store uses it).
+_SCRIPTS: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 
 
 def _webhook_stats(webhook_id: str, row: Mapping[bytes, bytes]) -> WebhookStats:

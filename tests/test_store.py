@@ -13,9 +13,11 @@ import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from receiver import store as store_module
 from receiver.errors import ConfigurationError, StoreUnavailableError
 from receiver.stats import StatsDelta
 from receiver.store import MemoryStore, RedisStore, Store, as_store, redacted_url, store_from_url
@@ -400,15 +402,16 @@ async def test_a_batch_whose_redis_is_away_fails_every_member_at_once() -> None:
     await store.aclose()
 
 
-async def test_a_cancelled_leader_does_not_leave_the_batch_waiting(silent_server: int) -> None:
-    store = RedisStore(f"redis://127.0.0.1:{silent_server}/0", timeout=5, retry_interval=0)
+async def test_a_cancelled_call_leaves_the_others_checks_going(silent_server: int) -> None:
+    store = RedisStore(f"redis://127.0.0.1:{silent_server}/0", timeout=0.5, retry_interval=0)
     tasks = [
         asyncio.create_task(store.first_use(number.to_bytes(4, "big"), b"d", 60))
         for number in range(5)
     ]
     await asyncio.sleep(0.2)  # the batch is on its way to a server that never answers
-    tasks[0].cancel()  # the leader (e.g. its call cut at shutdown)
-    results = await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 2)
+    tasks[0].cancel()  # the first call (e.g. cut at shutdown)
+    # The others get the store's answer: here its timeout.
+    results = await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 3)
     assert isinstance(results[0], asyncio.CancelledError)
     assert all(isinstance(result, StoreUnavailableError) for result in results[1:])
     await store.aclose()
@@ -448,4 +451,32 @@ async def test_redis_store_reads_back_the_most_recent_webhooks_first(
         await merge(store, {f"WBH-{number}": delta(call(True, "2026-11-27T10:00:00.000Z"))})
         await asyncio.sleep(0.01)  # distinct flush times
     assert [stats.webhook_id for stats in await store.statistics()] == ["WBH-1", "WBH-2"]
+    await store.aclose()
+
+
+async def test_checks_arriving_during_a_round_trip_go_together_in_the_next(
+    redis_url: str, redis_prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At rest a check goes out alone at once; the checks that arrive while it is on its way
+    share the next round trip (one command each batch, not each call)."""
+    batches: list[int] = []
+    original = store_module._send_checks
+
+    async def counted(client: Any, *, batch: list[Any]) -> list[Any]:
+        batches.append(len(batch))
+        await asyncio.sleep(0.05)  # a slow round trip
+        return await original(client, batch=batch)
+
+    monkeypatch.setattr(store_module, "_send_checks", counted)
+    store = RedisStore(redis_url, prefix=redis_prefix)
+    first = asyncio.create_task(store.first_use(b"t0", b"d", 60))
+    await asyncio.sleep(0.01)  # the first is on its way
+    others = []
+    for n in range(1, 6):  # one by one, in turns of their own, while the first is away
+        others.append(asyncio.create_task(store.first_use(b"t%d" % n, b"d", 60)))
+        await asyncio.sleep(0.002)
+    replay = asyncio.create_task(store.first_use(b"t0", b"other body", 60))
+    results = await asyncio.gather(first, *others, replay)
+    assert results == [True] * 6 + [False]
+    assert batches == [1, 6]
     await store.aclose()
