@@ -111,3 +111,31 @@ def test_exporting_is_turned_on_from_the_environment() -> None:
         timeout=60, check=True,
     )  # fmt: skip
     assert result.stdout.split() == ["TracerProvider", "True"]
+
+
+async def test_a_call_the_sampler_leaves_out_makes_no_child_spans(
+    purchase_order: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Children of a span that is not recorded would be dropped too: they are not made (each
+    costs the SDK 10-20 us). A sampled call still gets its children (the test above)."""
+    from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider(sampler=ALWAYS_OFF)
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    app = Receiver(secrets={WEBHOOK_ID: SECRET}, tracer_provider=provider)
+    app.validate_purchase_order_draft(lambda order: order)
+    started: list[str] = []
+    tracer = provider.get_tracer("receiver")
+    original = type(tracer).start_as_current_span
+
+    def counted(self: Any, name: str, *args: Any, **kwargs: Any) -> Any:
+        started.append(name)
+        return original(self, name, *args, **kwargs)
+
+    monkeypatch.setattr(type(tracer), "start_as_current_span", counted)
+    answer = await post(app, purchase_order)
+    assert answer.status_code == 200
+    assert [name for name in started if name.startswith("receiver.")] == []
+    assert len(started) == 1  # the server span only (not recorded)
+    assert exporter.get_finished_spans() == ()

@@ -1,6 +1,7 @@
 """receiver, observed: the bench's receiver app with metrics on (``receiver-metrics``) or traced
-with a configured OpenTelemetry provider exporting to nowhere (``receiver-traced``), to measure
-what observability costs a call."""
+with a configured OpenTelemetry provider exporting to nowhere, every call sampled
+(``receiver-traced``) or one in ten (``receiver-traced-10%``, the SDK's TraceIdRatioBased
+sampler), to measure what observability costs a call."""
 
 from __future__ import annotations
 
@@ -17,15 +18,16 @@ def metrics_app() -> Receiver:
     return app
 
 
-def traced_app() -> Receiver:
+def traced_app(ratio: float = 1.0) -> Receiver:
     from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
     from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 
     class Nowhere(SpanExporter):
         def export(self, spans: Any) -> SpanExportResult:
             return SpanExportResult.SUCCESS
 
-    provider = TracerProvider()
+    provider = TracerProvider(sampler=ParentBased(TraceIdRatioBased(ratio)))
     provider.add_span_processor(BatchSpanProcessor(Nowhere()))
     app = Receiver(secrets=SECRETS, admin_token="bench-admin-token-0001", tracer_provider=provider)
     app.validate_purchase_order_draft(check)
