@@ -137,12 +137,13 @@ def server(name: str, log_dir: Path) -> Iterator[tuple[str, int]]:
         if REDIS_URL is None:
             raise RuntimeError(f"{name} needs the bench's Redis server")
         env["BENCH_STORE"] = f"{REDIS_URL}?prefix=bench:{port}:"
-    address = ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
-    if spec.serve:  # what production runs, its defaults included
+    address = ["--host", "127.0.0.1", "--port", str(port)]
+    if spec.serve:  # what production runs, its defaults included (log level info: a line a call)
         command = [*taskset("0"), sys.executable, "-m", "receiver.cli", "serve", spec.app, *address]
     else:
         command = [*taskset("0"), sys.executable, "-m", "uvicorn", spec.app, *address,
-                   "--loop", "uvloop", "--http", "httptools", "--no-access-log"]  # fmt: skip
+                   "--log-level", "warning", "--loop", "uvloop", "--http", "httptools",
+                   "--no-access-log"]  # fmt: skip
     # stderr is where the call line goes.
     with (
         (log_dir / f"{name}.log").open("ab") as log,
@@ -195,6 +196,18 @@ def check(name: str, url: str, body: bytes) -> None:
     bad = httpx.post(url, content=body, headers=headers | auth(bad_token()), timeout=10)
     if bad.status_code != 401:
         raise RuntimeError(f"{name}: a bad token got {bad.status_code}, expected 401")
+
+
+def check_call_lines(name: str, log_dir: Path) -> None:
+    """A receiver measured with its call line on did write it (a log level that drops the line
+    would measure something users do not run)."""
+    spec = SERVERS[name]
+    if not spec.serve or (spec.app != RECEIVER_APP and not spec.redis):
+        return
+    text = (log_dir / f"{name}.log").read_text(errors="replace")
+    wanted = dict(spec.env).get("RECEIVER_LOG_FORMAT", "text") != "off"
+    if ("receiver.calls" in text) != wanted:
+        raise RuntimeError(f"{name}: call lines {'missing' if wanted else 'written'} in its log")
 
 
 def auth(token: str) -> dict[str, str]:
@@ -275,6 +288,7 @@ def interleaved(
                 check(name, url, body)
                 wrk(url, body_file, seconds=1, **wrk_options)  # warm-up
                 sample = wrk(url, body_file, seconds=seconds, pid=pid, **wrk_options)
+            check_call_lines(name, log_dir)
             results[name].samples.append(sample)
             print(
                 f"  round {round_number + 1} {name:18} {sample.rps:9.0f} req/s"

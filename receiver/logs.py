@@ -28,6 +28,8 @@ from pythonjsonlogger.json import JsonFormatter
 from receiver._running import running_loop
 
 LogFormat = Literal["text", "json", "off"]
+# What makes a line taken by DefaultHandler.write: (values, json) -> (message, fields or None).
+Render = Callable[[tuple[Any, ...], bool], tuple[str, dict[str, Any] | None]]
 LOG_FORMATS: Final[tuple[LogFormat, ...]] = ("text", "json", "off")
 
 TEXT_FORMAT: Final = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -51,7 +53,7 @@ class DefaultHandler(logging.StreamHandler):  # type: ignore[type-arg]
         self.json = False
         # (second, converter, that second as the formatter writes it, before the milliseconds)
         self._second: tuple[int, Callable[..., Any] | None, str] = (-1, None, "")
-        self._pending: list[str] = []
+        self._pending: list[tuple[int, str, Render, tuple[Any, ...]]] = []
         self._encode: Callable[[Any], str] = json.dumps
 
     def use(self, log_format: LogFormat) -> None:
@@ -68,24 +70,18 @@ class DefaultHandler(logging.StreamHandler):  # type: ignore[type-arg]
             ).encode
         self.setFormatter(ours)
 
-    def write(self, logger: str, message: str, fields: dict[str, Any] | None) -> bool:
-        """Write an INFO line of ``logger`` with ``message`` (and, in JSON, ``fields``) as
-        ``handle(record)`` would; False (nothing written) when the formatter is no longer ours.
-        Within a running event loop the line is written at the end of the loop's turn."""
+    def write(self, logger: str, render: Render, values: tuple[Any, ...]) -> bool:
+        """Take an INFO line of ``logger``: ``render(values, json)`` gives its message (and, in
+        JSON, its fields), made and written as ``handle(record)`` would with the time of this
+        call; False (nothing taken) when the formatter is no longer ours. Within a running event
+        loop the lines are made and written together at the end of the loop's turn."""
         ours = self._ours
         if ours is None or self.formatter is not ours:
             return False
-        asctime = self._asctime(ours)
-        if self.json:
-            data = {"asctime": asctime, "level": "INFO", "logger": logger, "message": message}
-            if fields:
-                data.update(fields)
-            line = self._encode(data) + self.terminator
-        else:
-            line = f"{asctime} INFO {logger}: {message}{self.terminator}"
+        item = (time.time_ns(), logger, render, values)
         with self.lock:  # type: ignore[union-attr]  # created by Handler.__init__
             pending = self._pending
-            pending.append(line)
+            pending.append(item)
             if len(pending) > 1:
                 return True  # a write is already due
         try:
@@ -96,17 +92,42 @@ class DefaultHandler(logging.StreamHandler):  # type: ignore[type-arg]
             loop.call_soon(self._write_pending)
         return True
 
+    def join_turn(self, logger: str, render: Render, values: tuple[Any, ...]) -> bool:
+        """Take a line as :meth:`write` does, if lines are already waiting for the end of this
+        turn of the loop (the checks of :func:`direct_writer` and :meth:`write` held for the
+        first of them); False otherwise."""
+        with self.lock:  # type: ignore[union-attr]
+            pending = self._pending
+            if not pending:
+                return False
+            pending.append((time.time_ns(), logger, render, values))
+            return True
+
     def _write_pending(self) -> None:
         with self.lock:  # type: ignore[union-attr]
             if not self._pending:
                 return
-            text = "".join(self._pending)
-            self._pending.clear()
+            items, self._pending = self._pending, []
+            text = ""
             try:
+                text = "".join(map(self._line, items))
                 self.stream.write(text)
                 super().flush()
             except Exception:
-                self.handleError(logging.makeLogRecord({"msg": text}))
+                self.handleError(logging.makeLogRecord({"msg": text or "call lines"}))
+
+    def _line(self, item: tuple[int, str, Render, tuple[Any, ...]]) -> str:
+        created, logger, render, values = item
+        ours = self._ours
+        assert ours is not None  # set before any line was taken
+        asctime = self._asctime(ours, created)
+        message, fields = render(values, self.json)
+        if self.json:
+            data = {"asctime": asctime, "level": "INFO", "logger": logger, "message": message}
+            if fields:
+                data.update(fields)
+            return self._encode(data) + self.terminator
+        return f"{asctime} INFO {logger}: {message}{self.terminator}"
 
     def emit(self, record: logging.LogRecord) -> None:
         self._write_pending()  # the lines before this one first
@@ -117,10 +138,10 @@ class DefaultHandler(logging.StreamHandler):  # type: ignore[type-arg]
         self._write_pending()
         super().flush()
 
-    def _asctime(self, ours: logging.Formatter) -> str:
-        """Now as ``Formatter.formatTime`` writes it (the date and time of the formatter's
-        converter, then the milliseconds): strftime only when the second changes."""
-        second, rest = divmod(time.time_ns(), 1_000_000_000)
+    def _asctime(self, ours: logging.Formatter, created: int) -> str:
+        """``created`` (ns) as ``Formatter.formatTime`` writes it (the date and time of the
+        formatter's converter, then the milliseconds): strftime only when the second changes."""
+        second, rest = divmod(created, 1_000_000_000)
         converter = ours.converter
         cached = self._second
         if cached[0] != second or cached[1] is not converter:

@@ -20,8 +20,8 @@ def metrics_app() -> Receiver:
 
 def traced_app(ratio: float = 1.0) -> Receiver:
     from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
     from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+    from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 
     class Nowhere(SpanExporter):
         def export(self, spans: Any) -> SpanExportResult:
