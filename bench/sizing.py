@@ -44,11 +44,14 @@ CONFIGS = {
 @contextmanager
 def serving(app: str, env: dict[str, str], log_dir: Path) -> Iterator[tuple[str, int]]:
     port = free_port()
+    # receiver serve's defaults (log level info: the call line on, as in production).
     command = [*taskset("0"), sys.executable, "-m", "receiver.cli", "serve", app,
-               "--port", str(port), "--log-level", "warning"]  # fmt: skip
+               "--port", str(port)]  # fmt: skip
     env = {**os.environ, **env, "BENCH_SECRET": SECRET, "BENCH_WEBHOOK_ID": WEBHOOK_ID,
-           "BENCH_LOG": str(log_dir / "receiver.log"), "PYTHONPATH": str(ROOT)}  # fmt: skip
-    with started(command, env, port, app) as pid:
+           "PYTHONPATH": str(ROOT)}  # fmt: skip
+    with (log_dir / "receiver.log").open("ab") as log, started(
+        command, env, port, app, stderr=log
+    ) as pid:
         yield f"http://127.0.0.1:{port}/", pid
 
 
