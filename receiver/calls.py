@@ -354,7 +354,7 @@ class CallPipeline:
             response_time=iso_now(),
             error=call.error,
             response=body,
-            headers="\n".join(f"{name}: {value}" for name, value in call.headers(scope).items()),
+            headers="\n".join(map(": ".join, call.headers(scope).items())),
             webhook_type=call.webhook_type,
             object_id=call.object_id,
             outcome=call.outcome,

@@ -9,9 +9,10 @@ nothing is touched. ``off`` turns the call line off in both cases.
 
 The call line is written on every call, so while our handler is the only place it goes (the
 default), :func:`direct_writer` lets it skip the ``LogRecord``: :meth:`DefaultHandler.write`
-formats the line exactly as the handler's formatter would (tests compare the two) at a fraction
-of the cost. Any other configuration (a filter, another handler, a level on the handler, a
-formatter of the user's) takes the ordinary path.
+takes the call's values, and at the end of the event loop's turn the lines are made exactly as
+the handler's formatter would make them (tests compare the two) and written in one write. Any
+other configuration (a filter, another handler, a level on the handler, a formatter of the
+user's) takes the ordinary path.
 """
 
 from __future__ import annotations
