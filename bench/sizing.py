@@ -49,9 +49,10 @@ def serving(app: str, env: dict[str, str], log_dir: Path) -> Iterator[tuple[str,
                "--port", str(port)]  # fmt: skip
     env = {**os.environ, **env, "BENCH_SECRET": SECRET, "BENCH_WEBHOOK_ID": WEBHOOK_ID,
            "PYTHONPATH": str(ROOT)}  # fmt: skip
-    with (log_dir / "receiver.log").open("ab") as log, started(
-        command, env, port, app, stderr=log
-    ) as pid:
+    with (
+        (log_dir / "receiver.log").open("ab") as log,
+        started(command, env, port, app, stderr=log) as pid,
+    ):
         yield f"http://127.0.0.1:{port}/", pid
 
 
