@@ -24,7 +24,6 @@ import functools
 import logging
 import os
 import time
-import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast, runtime_checkable
@@ -491,23 +490,13 @@ def _interrupted() -> StoreUnavailableError:
 async def _send_checks(client: Redis, *, batch: list[_Check]) -> list[Any]:
     # One script call for the whole batch, by its SHA (redis-py loads it when Redis lacks it):
     # a command per check in a pipeline cost the receiver several times more CPU per call.
-    script = _first_use_script(client)
+    # (Registering only hashes the script: kept nowhere, it cannot keep a client alive.)
+    script = client.register_script(_FIRST_USE)
     args: list[Any] = []
     for item in batch:
         args += (item.digest, item.milliseconds)
     answers: list[Any] = await script(keys=[item.key for item in batch], args=args)
     return answers
-
-
-def _first_use_script(client: Redis) -> Any:
-    script = _SCRIPTS.get(client)
-    if script is None:
-        script = _SCRIPTS[client] = client.register_script(_FIRST_USE)
-    return script
-
-
-# The registered batch script of each client (a client lives as long as its store uses it).
-_SCRIPTS: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 
 
 def _webhook_stats(webhook_id: str, row: Mapping[bytes, bytes]) -> WebhookStats:
