@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import uuid
 from typing import Any
 
@@ -33,7 +32,7 @@ class StatisticsFlusher:
         self._pending = PendingStatistics()
         self._unsent: tuple[int, dict[str, StatsDelta]] | None = None
         self._sequence = 0
-        self._origin = (os.getpid(), uuid.uuid4().hex)
+        self._origin = (process_id(), uuid.uuid4().hex)
         self._task: asyncio.Task[None] | None = None
         self._task_loop: asyncio.AbstractEventLoop | None = None
 
@@ -69,7 +68,7 @@ class StatisticsFlusher:
         it stays here and goes with the next flush."""
         if process_id() != self._origin[0]:
             # A forked child is a process of its own: what it inherited is the parent's to send.
-            self._origin, self._unsent = (os.getpid(), uuid.uuid4().hex), None
+            self._origin, self._unsent = (process_id(), uuid.uuid4().hex), None
             self._pending = PendingStatistics()
         while True:
             if self._unsent is None:

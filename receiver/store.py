@@ -356,10 +356,10 @@ class RedisStore:
             self._checks, self._sender, self._checks_owner = [], None, owner
         self._checks.append(check)
         if self._sender is None:
-            self._sender = loop.create_task(self._send_checks(), name="receiver-replay-checks")
+            self._sender = loop.create_task(self._send_waiting(), name="receiver-replay-checks")
         return await check.answer
 
-    async def _send_checks(self) -> None:
+    async def _send_waiting(self) -> None:
         """Send the waiting checks one batch at a time: the checks that arrive while a batch is
         on its way go together in the next one. At rest a check goes out at once; under load
         one round trip serves every call that arrived during the one before (a command per
