@@ -327,9 +327,10 @@ async def verify_call(
         raise TokenError(UNKNOWN_WEBHOOK, Message.UNKNOWN_WEBHOOK)
     # A source that knows what a call's token proves (CachedSecrets) is given the token.
     for_token = getattr(secrets, "secrets_for_token", None)
-    lookup = for_token(webhook_id, parsed) if for_token else secrets.secrets_for(webhook_id)
     try:
         with span("receiver.secret_lookup"):
+            # Made in here: a source that is not async (against the protocol) may raise at once.
+            lookup = for_token(webhook_id, parsed) if for_token else secrets.secrets_for(webhook_id)
             keys = await run_with_deadline(lookup, lookup_timeout)
     except TimeoutError:
         logger.error("Secret lookup for %s took longer than %gs", webhook_id, lookup_timeout)

@@ -94,3 +94,22 @@ async def test_a_failing_lookup_is_logged_without_its_message(
     (record,) = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert record.getMessage() == f"Secret lookup for {WEBHOOK_ID} failed: SecretLookupError"
     assert "password" not in caplog.text
+
+
+async def test_a_source_that_raises_before_awaiting_is_refused_the_same_way(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A vendor's source whose ``secrets_for`` is not async (against the protocol) and raises
+    when called: refused as ``secret_unavailable``, logged with the type only, as an async one."""
+
+    class NotAsync:
+        def secrets_for(self, webhook_id: str) -> tuple[bytes, ...]:
+            raise RuntimeError("https://user:password@vault.example/secret")
+
+        def known_webhook_ids(self) -> None:
+            return None
+
+    with pytest.raises(TokenError) as caught:
+        await verify_call(header(), NotAsync(), VerifyOptions(), now=NOW)  # type: ignore[arg-type]
+    assert caught.value.reason == "secret_unavailable"
+    assert "password" not in caplog.text

@@ -123,19 +123,94 @@ async def test_a_call_the_sampler_leaves_out_makes_no_child_spans(
     exporter = InMemorySpanExporter()
     provider = TracerProvider(sampler=ALWAYS_OFF)
     provider.add_span_processor(SimpleSpanProcessor(exporter))
-    app = Receiver(secrets={WEBHOOK_ID: SECRET}, tracer_provider=provider)
-    app.validate_purchase_order_draft(lambda order: order)
     started: list[str] = []
     tracer = provider.get_tracer("receiver")
-    original = type(tracer).start_as_current_span
+    original = type(tracer).start_span
 
     def counted(self: Any, name: str, *args: Any, **kwargs: Any) -> Any:
         started.append(name)
         return original(self, name, *args, **kwargs)
 
-    monkeypatch.setattr(type(tracer), "start_as_current_span", counted)
+    monkeypatch.setattr(type(tracer), "start_span", counted)
+    app = Receiver(secrets={WEBHOOK_ID: SECRET}, tracer_provider=provider)
+    app.validate_purchase_order_draft(lambda order: order)
     answer = await post(app, purchase_order)
     assert answer.status_code == 200
     assert [name for name in started if name.startswith("receiver.")] == []
     assert len(started) == 1  # the server span only (not recorded)
     assert exporter.get_finished_spans() == ()
+
+
+async def test_a_call_left_out_still_carries_its_trace_to_the_handler(
+    purchase_order: dict[str, Any],
+) -> None:
+    """Not recorded, the server span is current all the same: what the handler calls out to
+    continues the incoming trace, marked not sampled, so the next service leaves it out too."""
+    from opentelemetry import trace
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()  # parent-based: an unsampled parent leaves the call out
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    app = Receiver(secrets={WEBHOOK_ID: SECRET}, tracer_provider=provider)
+    seen: list[Any] = []
+
+    @app.validate_purchase_order_draft
+    def check(order: Order) -> Order:
+        seen.append(trace.get_current_span().get_span_context())
+        return order
+
+    unsampled = f"00-{TRACE_ID}-{PARENT_ID}-00"
+    answer = await post(app, purchase_order, headers={"traceparent": unsampled})
+    assert answer.status_code == 200
+    (context,) = seen
+    assert f"{context.trace_id:032x}" == TRACE_ID
+    assert not context.trace_flags.sampled
+    assert exporter.get_finished_spans() == ()
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        RuntimeError("https://vault-user:vault-password@vault.example/secret"),
+        ValueError(SECRET),
+    ],
+    ids=["url-with-credentials", "the-secret"],
+)
+async def test_a_stage_that_fails_says_so_with_the_type_only(
+    exporter: InMemorySpanExporter, purchase_order: dict[str, Any], failure: Exception
+) -> None:
+    """A secret source that raises: its span and the verify span are errors naming the
+    exception's type; its message (a vendor's, which may hold a URL or a secret) is not in any
+    span, since spans leave the process."""
+    from opentelemetry.trace import StatusCode
+
+    class Failing:
+        async def secrets_for(self, webhook_id: str) -> tuple[bytes, ...]:
+            raise failure
+
+        def known_webhook_ids(self) -> None:
+            return None
+
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    app = Receiver(secrets=Failing(), tracer_provider=provider)  # type: ignore[arg-type]
+    app.validate_purchase_order_draft(lambda order: order)
+    answer = await post(app, purchase_order)
+    assert (answer.status_code, answer.json()["id"]) == (401, "secret_unavailable")
+    spans = {span.name: span for span in exporter.get_finished_spans()}
+    for name in ("receiver.secret_lookup", "receiver.verify"):
+        assert spans[name].status.status_code is StatusCode.ERROR, name
+    lookup = spans["receiver.secret_lookup"]
+    assert lookup.status.description == type(failure).__qualname__
+    assert [dict(event.attributes or {}) for event in lookup.events] == [
+        {"exception.type": type(failure).__qualname__}
+    ]
+    everything = repr(
+        [
+            (span.name, span.status, dict(span.attributes or {}),
+             [(event.name, dict(event.attributes or {})) for event in span.events])
+            for span in spans.values()
+        ]
+    )  # fmt: skip
+    assert str(failure) not in everything
+    assert SECRET not in everything
