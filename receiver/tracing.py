@@ -17,8 +17,8 @@ every header and URL part), more than the whole call; this span carries the attr
 HTTP semantic conventions that matter for a webhook endpoint, for a few microseconds.
 
 Spans are started with the tracer's ``start_span`` and made current by :class:`_Current`, which
-does what ``start_as_current_span`` does (current until the block ends, the exception recorded
-and the status set to ERROR, then ended) without its two generator-based context managers; and
+does what ``start_as_current_span`` does (current until the block ends, an exception noted and
+the status set to ERROR, then ended) without its two generator-based context managers; and
 whether the call is recorded is decided once, by the sampler at the server span, then read from
 a context variable by each stage. Measured in process (``bench/bench_dispatch.py`` and the same
 call with a sampler that records nothing): a call the sampler leaves out cost about 33 us more
