@@ -127,6 +127,14 @@ Examples:
     help="uvicorn's access log too (the receiver already logs each call).",
 )
 @click.option(
+    "--proxy-headers/--no-proxy-headers",
+    default=False,
+    show_default=True,
+    help="Take the client's address and scheme from X-Forwarded-For and X-Forwarded-Proto when"
+    " the proxy is trusted ($FORWARDED_ALLOW_IPS, default 127.0.0.1,::1), for the access log;"
+    " the receiver's checks, call line and metrics use neither.",
+)
+@click.option(
     "--factory", is_flag=True, help="APP is a function that takes no arguments and returns the app."
 )
 @click.option(
@@ -165,6 +173,7 @@ def serve(
     tls_dev: bool,
     log_level: str,
     access_log: bool,
+    proxy_headers: bool,
     factory: bool,
     graceful_timeout: float,
     limit_concurrency: int,
@@ -202,6 +211,7 @@ def serve(
             workers=workers,
             log_level=log_level,
             access_log=access_log,
+            proxy_headers=proxy_headers,
             tls_dev=tls_dev,
             graceful_timeout=graceful_timeout,
             limit_concurrency=limit_concurrency,

@@ -150,7 +150,8 @@ def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[dic
         pytest.param(
             ["acme:app"],
             {"app": "acme:app", "host": "127.0.0.1", "port": 8080, "reload": False,
-             "workers": 1, "log_level": "info", "access_log": False, "factory": False},
+             "workers": 1, "log_level": "info", "access_log": False, "factory": False,
+             "proxy_headers": False},
             id="defaults",
         ),
         pytest.param(["acme"], {"app": "acme:app"}, id="attribute-defaults-to-app"),
@@ -171,6 +172,7 @@ def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[dic
                      id="log-level-trace"),
         pytest.param(["acme:app", "--access-log"], {"access_log": True}, id="access-log"),
         pytest.param(["acme:app", "--no-access-log"], {"access_log": False}, id="no-access-log"),
+        pytest.param(["acme:app", "--proxy-headers"], {"proxy_headers": True}, id="proxy-headers"),
         pytest.param(["acme:create_app", "--factory"],
                      {"app": "acme:create_app", "factory": True}, id="factory"),
     ],
