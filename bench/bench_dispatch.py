@@ -84,6 +84,7 @@ def main() -> int:
         "receiver-metrics": run(receiver_observed_app.metrics_app()),
         "receiver-traced": run(receiver_observed_app.traced_app()),
         "receiver-traced-10%": run(receiver_observed_app.traced_app(0.1)),
+        "receiver-traced-0%": run(receiver_observed_app.traced_app(0.0)),
         "floor-asgi": run(floor_asgi.app),
         "floor-starlette": run(floor_starlette.app),
         "verify (ours)": repeated(lambda: tokens.verify(token, [secret])),

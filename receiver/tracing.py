@@ -20,11 +20,11 @@ Spans are started with the tracer's ``start_span`` and made current by :class:`_
 does what ``start_as_current_span`` does (current until the block ends, an exception noted and
 the status set to ERROR, then ended) without its two generator-based context managers; and
 whether the call is recorded is decided once, by the sampler at the server span, then read from
-a context variable by each stage. Measured in process (``bench/bench_dispatch.py`` and the same
-call with a sampler that records nothing): a call the sampler leaves out cost about 33 us more
-than an untraced one, now about 14; a recorded call about 200 us more, now about 180. The rest is
-the SDK's: ``start_span`` and ``end`` alone are about 16 us a span in a loop, and a recorded call
-has five spans.
+a context variable by each stage. Measured in process (``bench/bench_dispatch.py``, rows
+``receiver-traced-0%`` and ``receiver-traced``): a call the sampler leaves out cost about 33 us
+more than an untraced one, now about 15; a recorded call about 200 us more, now 160-180. The
+rest is the SDK's: ``start_span`` and ``end`` alone are about 16 us a span in a loop, and a
+recorded call has five spans.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """receiver, observed: the bench's receiver app with metrics on (``receiver-metrics``) or traced
 with a configured OpenTelemetry provider exporting to nowhere, every call sampled
-(``receiver-traced``) or one in ten (``receiver-traced-10%``, the SDK's TraceIdRatioBased
-sampler), to measure what observability costs a call."""
+(``receiver-traced``), one in ten (``receiver-traced-10%``, the SDK's TraceIdRatioBased
+sampler) or none (``receiver-traced-0%``: what tracing costs a call the sampler leaves out), to
+measure what observability costs a call."""
 
 from __future__ import annotations
 
