@@ -26,7 +26,7 @@ import os
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast, runtime_checkable
+from typing import TYPE_CHECKING, Any, Final, Protocol, TypeVar, cast, runtime_checkable
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pydantic_core
@@ -143,21 +143,27 @@ class MemoryStore:
         return None
 
 
-# For each token of a batch (KEYS[i], its body digest ARGV[2i-1], milliseconds ARGV[2i]):
-# remember it with its digest unless it is known; a known token passes only with the same
-# digest. 1 or 0 per token, in order. One command for the batch, atomic across instances.
+# For each token of a batch (KEYS[i]): remember it with its body digest unless it is known; a
+# known token passes only with the same digest. ARGV[1] is the batch's digests end to end and
+# ARGV[2] "<digest size> <milliseconds to keep it>" for each token, space-separated; the answer
+# is a string of "1" (passes) or "0" (a replay), one a token, in order. One command for the
+# batch, atomic across instances. Two arguments and one string back instead of two arguments and
+# an integer per token: redis-py packs and parses each one in Python, a fifth of its CPU a batch.
 _FIRST_USE = """
-local answers = {}
+local digests, offset, answers = ARGV[1], 1, {}
+local each = string.gmatch(ARGV[2], '(%d+) (%d+)')
 for i, key in ipairs(KEYS) do
-  local digest = ARGV[2 * i - 1]
-  if redis.call('SET', key, digest, 'NX', 'PX', ARGV[2 * i]) then
-    answers[i] = 1
+  local size, milliseconds = each()
+  local digest = string.sub(digests, offset, offset + size - 1)
+  offset = offset + size
+  if redis.call('SET', key, digest, 'NX', 'PX', milliseconds) then
+    answers[i] = '1'
   else
     local seen = redis.call('GET', key)
-    answers[i] = (seen == false or seen == digest) and 1 or 0
+    answers[i] = (seen == false or seen == digest) and '1' or '0'
   end
 end
-return answers
+return table.concat(answers)
 """
 
 # Add one webhook's delta once: KEYS[3] keeps, per flushing process, the last flush applied
@@ -381,7 +387,7 @@ class RedisStore:
                     raise
                 for item, seen in zip(batch, answers, strict=True):
                     if not item.answer.done():
-                        item.answer.set_result(bool(seen))
+                        item.answer.set_result(seen)
         finally:
             self._sender = None
             waiting, self._checks = self._checks, []
@@ -487,16 +493,21 @@ def _interrupted() -> StoreUnavailableError:
     return StoreUnavailableError("The replay check was interrupted.")
 
 
-async def _send_checks(client: Redis, *, batch: list[_Check]) -> list[Any]:
+async def _send_checks(client: Redis, *, batch: list[_Check]) -> list[bool]:
     # One script call for the whole batch, by its SHA (redis-py loads it when Redis lacks it):
     # a command per check in a pipeline cost the receiver several times more CPU per call.
     # (Registering only hashes the script: kept nowhere, it cannot keep a client alive.)
     script = client.register_script(_FIRST_USE)
-    args: list[Any] = []
-    for item in batch:
-        args += (item.digest, item.milliseconds)
-    answers: list[Any] = await script(keys=[item.key for item in batch], args=args)
-    return answers
+    sizes = " ".join(f"{len(item.digest)} {item.milliseconds}" for item in batch)
+    digests = b"".join(item.digest for item in batch)
+    answer = await script(keys=[item.key for item in batch], args=[digests, sizes])
+    if not isinstance(answer, bytes) or len(answer) != len(batch) or answer.strip(b"01"):
+        # Not a "0" or "1" for each token: no answer to trust, as if the store did not answer.
+        raise StoreUnavailableError("The shared store gave an unexpected replay answer.")
+    return [seen == _PASSES for seen in answer]
+
+
+_PASSES: Final = ord("1")
 
 
 def _webhook_stats(webhook_id: str, row: Mapping[bytes, bytes]) -> WebhookStats:

@@ -392,6 +392,76 @@ async def test_concurrent_new_tokens_all_pass(store: Store) -> None:
     assert all(await asyncio.gather(*(store.first_use(key, b"d", 60) for key in keys)))
 
 
+@pytest.mark.parametrize(
+    "digests",
+    [
+        [b"", b"x", bytes(range(32)), b"12 34", b" ", b"\x00" * 64],
+        [bytes([n]) * n for n in range(1, 40)],
+    ],
+    ids=["empty-spaces-digits-binary", "every-size-1-to-39"],
+)
+async def test_a_batch_of_digests_of_any_size_is_answered_token_by_token(
+    store: Store, digests: list[bytes]
+) -> None:
+    """One batch (one command on Redis) carries the digests end to end: each token is
+    checked against its own digest, whatever their sizes and bytes."""
+    keys = [b"k%d" % number for number in range(len(digests))]
+    pairs = list(zip(keys, digests, strict=True))
+    first = await asyncio.gather(
+        *(store.first_use(key, digest, 60 + n) for n, (key, digest) in enumerate(pairs))
+    )
+    assert first == [True] * len(digests)
+    # Again in one batch: each token with its own body passes, with its neighbour's is refused.
+    shifted = digests[1:] + digests[:1]
+    again = await asyncio.gather(
+        *(store.first_use(key, digest, 60) for key, digest in zip(keys, digests, strict=True)),
+        *(store.first_use(key, other, 60) for key, other in zip(keys, shifted, strict=True)),
+    )
+    assert again[: len(keys)] == [True] * len(keys)
+    assert again[len(keys) :] == [
+        digest == other for digest, other in zip(digests, shifted, strict=True)
+    ]
+
+
+async def test_redis_keeps_the_digest_itself_under_the_token_key(
+    redis_url: str, redis_prefix: str
+) -> None:
+    """What Redis holds for a token is its body digest as is, under prefix + "replay:" + the
+    token key in hex, for as long as asked: instances of other versions sharing the Redis during
+    a rolling deploy read and write the same entries."""
+    from redis.asyncio import Redis
+
+    store = RedisStore(redis_url, prefix=redis_prefix)
+    digest = bytes(range(200, 232))
+    token_key = b"\x01token"
+    assert await store.first_use(token_key, digest, 60) is True
+    client = Redis.from_url(redis_url)
+    name = f"{redis_prefix}replay:{token_key.hex()}"
+    assert await client.get(name) == digest
+    assert 55_000 < await client.pttl(name) <= 60_000
+    await client.aclose()
+    await store.aclose()
+
+
+@pytest.mark.parametrize(
+    "reply",
+    ["return 'x'", "return '1'", "return {1}", "return '11x'"],
+    ids=["text", "short", "array", "stray"],
+)
+async def test_an_answer_that_is_not_one_digit_a_token_is_store_unavailable(
+    redis_url: str, redis_prefix: str, monkeypatch: pytest.MonkeyPatch, reply: str
+) -> None:
+    """Nothing is trusted from an answer of the wrong shape: the batch fails as if the store
+    did not answer (the replay guard's fail mode then decides)."""
+    monkeypatch.setattr(store_module, "_FIRST_USE", reply)
+    store = RedisStore(redis_url, prefix=redis_prefix, retry_interval=0)
+    results = await asyncio.gather(
+        store.first_use(b"t1", b"d", 60), store.first_use(b"t2", b"d", 60), return_exceptions=True
+    )
+    assert all(isinstance(result, StoreUnavailableError) for result in results), results
+    await store.aclose()
+
+
 async def test_a_batch_whose_redis_is_away_fails_every_member_at_once() -> None:
     store = RedisStore(f"redis://127.0.0.1:{free_port()}/0", timeout=0.5, retry_interval=0)
     results = await asyncio.gather(
