@@ -458,13 +458,13 @@ class RedisStore:
         parent's event loop, whose epoll instance the fork shares: the parent would never hear
         from Redis again."""
         client, self._client = self._client, None
-        if client is not None and self._owner is not None and self._owner[0] != os.getpid():
+        if client is not None and self._owner is not None and self._owner[0] != process_id():
             _INHERITED_CLIENTS.append(client)
 
     async def aclose(self) -> None:
         client = self._client
         self._forget_client()
-        if client is not None and self._owner is not None and self._owner[0] == os.getpid():
+        if client is not None and self._owner is not None and self._owner[0] == process_id():
             try:
                 await asyncio.wait_for(client.aclose(), self.timeout)
             except Exception:  # closing at shutdown; nothing left to do
